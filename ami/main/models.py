@@ -67,6 +67,9 @@ class Project(BaseModel):
     feature_flags = models.JSONField(default=default_feature_flags, blank=True)
     active = models.BooleanField(default=True)
     priority = models.IntegerField(default=1)
+    # As upstream's feat/dwca-export branch: the dataset licence (SPDX id or URL) and its holder.
+    license = models.CharField(max_length=255, blank=True, default="")
+    rights_holder = models.CharField(max_length=255, blank=True, default="")
 
     # ProjectSettingsMixin
     default_processing_pipeline = models.ForeignKey(
@@ -630,6 +633,10 @@ class Taxon(BaseModel):
     common_name_en = models.CharField(max_length=255, null=True, blank=True)
     search_names = models.JSONField(null=True, blank=True)  # upstream: ArrayField(CharField(255))
     gbif_taxon_key = models.BigIntegerField(null=True, blank=True)
+    # Upstream's integer field cannot hold Catalogue of Life XR keys ("Q2M4"): the key as a string,
+    # with the GBIF checklist (dataset key) it belongs to.
+    gbif_key = models.CharField(max_length=64, null=True, blank=True, db_index=True)
+    gbif_checklist_key = models.CharField(max_length=64, blank=True, default="")
     bold_taxon_bin = models.CharField(max_length=255, null=True, blank=True)
     inat_taxon_id = models.BigIntegerField(null=True, blank=True)
     fieldguide_id = models.CharField(max_length=255, null=True, blank=True)
