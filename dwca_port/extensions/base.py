@@ -83,3 +83,7 @@ class Table:
     @property
     def terms(self) -> tuple[str, ...]:
         return tuple(column.term for column in self.columns)
+
+# Version of the archive layout this toolkit writes (the Antenna project table carries it);
+# an archive from a newer version is refused on import.
+FORMAT_VERSION = 1
