@@ -76,6 +76,9 @@ _DOCTYPE_REFUSED = (
     "entities) are refused"
 )
 
+# How libxml2 words it when it stops an entity bomb the byte search could not see (UTF-16).
+_EXPANSION_SIGNS = ("amplification", "entity reference loop", "Entity loop")
+
 
 def parse_document(data: bytes) -> etree._ElementTree:
     """Parse EML bytes safely; raise EmlError (UnsafeXml for DTDs and entities) with a line number."""
@@ -87,6 +90,8 @@ def parse_document(data: bytes) -> etree._ElementTree:
     try:
         root = etree.fromstring(bytes(data), safe_parser())
     except etree.XMLSyntaxError as error:
+        if any(sign in error.msg for sign in _EXPANSION_SIGNS):  # libxml2 stopped an expansion
+            raise UnsafeXml(f"entity expansion refused: {error.msg}", line=error.lineno) from None
         raise EmlError(f"not well-formed XML: {error.msg}", line=error.lineno) from None
     tree = root.getroottree()
     # The byte search misses DOCTYPEs in UTF-16 documents; the parsed tree does not.

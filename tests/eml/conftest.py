@@ -84,7 +84,10 @@ def metadata() -> DatasetMetadata:
         ),
         project=Project(
             title="Automated Monitoring of Insects (AMI), Nunavik",
-            personnel=[_consenting_scientist(role="principalInvestigator"), Party(position="Field technician", role="processor")],
+            personnel=[
+                _consenting_scientist(role="principalInvestigator"),
+                Party(position="Field technician", role="processor"),
+            ],
             identifier="antenna-project-23",
             funding="Natural Sciences and Engineering Research Council of Canada.",
             study_area_description="Subarctic tundra and boreal forest edge.",

@@ -98,7 +98,8 @@ def test_coverage_and_methods_have_the_shape_the_schemas_want(good_eml):
     ]  # fmt: skip
     assert dataset.findtext("coverage/temporalCoverage/rangeOfDates/beginDate/calendarDate") == "2023-06-20"
     assert dataset.findtext("coverage/temporalCoverage/rangeOfDates/endDate/calendarDate") == "2023-09-02"
-    ranks = [c.findtext("taxonRankValue") for c in dataset.iterfind("coverage/taxonomicCoverage/taxonomicClassification")]
+    taxa = dataset.iterfind("coverage/taxonomicCoverage/taxonomicClassification")
+    ranks = [taxon.findtext("taxonRankValue") for taxon in taxa]
     assert ranks == ["Insecta", "Lepidoptera", "Noctuidae"]
     methods = dataset.find("methods")
     assert [child.tag for child in methods] == ["methodStep", "methodStep", "sampling", "qualityControl"]
