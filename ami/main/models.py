@@ -18,6 +18,8 @@ from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 
+from ami.base.expressions import CanonicalJSON
+from ami.base.managers import NaturalKeyManager, NaturalKeyManagerMixin
 from ami.base.models import BaseModel
 
 
@@ -35,7 +37,19 @@ def default_feature_flags() -> dict:
 # Projects, membership, configuration
 
 
-class ProjectManager(models.Manager):
+class Organization(BaseModel):
+    """The institution that runs projects (not in upstream yet: the portability plan's owner of
+    project names; a project's name is unique within its organization)."""
+
+    name = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=255, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+
+class ProjectManager(NaturalKeyManagerMixin, models.Manager):
     def create(self, create_defaults: bool = True, create_roles: bool = True, **kwargs) -> Project:
         """Create a project as upstream does: its role groups, the owner as project manager, and
         (unless create_defaults=False) a default device, site, station and capture set."""
@@ -62,6 +76,9 @@ class Project(BaseModel):
     )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="UserProjectMembership", related_name="user_projects", blank=True
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="projects"
     )
     draft = models.BooleanField(default=False, help_text="Private projects are visible to members only")
     feature_flags = models.JSONField(default=default_feature_flags, blank=True)
@@ -96,6 +113,11 @@ class Project(BaseModel):
 
     class Meta:
         ordering = ["-priority", "created_at"]
+        # Projects without an organization are not constrained (NULLs are distinct): they are
+        # personal projects of different owners, and upstream gives every user a "Scratch Project".
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="unique_project_name_per_organization")
+        ]
         permissions = [
             (codename, codename.replace("_", " ").capitalize())
             for codename in sorted(
@@ -179,6 +201,7 @@ class Device(BaseModel):
 
     class Meta:
         verbose_name = "Device Configuration"
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="unique_device_name_per_project")]
 
 
 class Site(BaseModel):
@@ -188,6 +211,7 @@ class Site(BaseModel):
 
     class Meta:
         verbose_name = "Research Site"
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="unique_site_name_per_project")]
 
     def deployments_count(self) -> int:
         return self.deployments.count()
@@ -256,6 +280,9 @@ class Deployment(BaseModel):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="unique_deployment_name_per_project")
+        ]
 
     def update_calculated_fields(self, save: bool = True) -> None:
         captures = SourceImage.objects.filter(deployment=self)
@@ -316,7 +343,10 @@ class Event(BaseModel):
     occurrences_count = models.IntegerField(null=True, blank=True)
     calculated_fields_updated_at = models.DateTimeField(null=True, blank=True)
 
-    objects = EventQuerySet.as_manager()
+    objects = NaturalKeyManager.from_queryset(EventQuerySet)()
+
+    # Upstream's session identity (unique_event); a deployment is identified by its UUID.
+    natural_key_fields = ("deployment__uuid", "group_by")
 
     CALCULATED_FIELDS = (
         "group_by", "project", "start", "end", "captures_count", "detections_count",
@@ -326,6 +356,11 @@ class Event(BaseModel):
     class Meta:
         ordering = ["start"]
         constraints = [models.UniqueConstraint(fields=["deployment", "group_by"], name="unique_event")]
+
+    def natural_key(self) -> tuple:
+        return super().natural_key()
+
+    natural_key.dependencies = ["main.deployment"]
 
     def update_calculated_fields(self, save: bool = True) -> None:
         if not self.group_by and self.start:
@@ -367,6 +402,9 @@ class SourceImage(BaseModel):
     deployment = models.ForeignKey(Deployment, on_delete=models.SET_NULL, null=True, related_name="captures")
     event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, blank=True, db_index=True, related_name="captures")
 
+    # Upstream's sync identity (unique_deployment_path).
+    natural_key_fields = ("deployment__uuid", "path")
+
     class Meta:
         ordering = ("deployment", "event", "timestamp")
         constraints = [models.UniqueConstraint(fields=["deployment", "path"], name="unique_deployment_path")]
@@ -376,6 +414,11 @@ class SourceImage(BaseModel):
             models.Index(fields=["timestamp"]),
             models.Index(F("project"), F("timestamp").desc(), name="main_source_proj_ts_desc_idx"),
         ]
+
+    def natural_key(self) -> tuple:
+        return super().natural_key()
+
+    natural_key.dependencies = ["main.deployment"]
 
     def public_url(self) -> str | None:
         if not self.public_base_url:
@@ -451,13 +494,31 @@ class Detection(BaseModel):
     detection_score = models.FloatField(null=True, blank=True)
     similarity_vector = models.JSONField(null=True, blank=True)
 
-    objects = DetectionQuerySet.as_manager()
+    objects = NaturalKeyManager.from_queryset(DetectionQuerySet)()
 
     project_accessor = "source_image__project"
 
     class Meta:
         ordering = ["frame_num", "timestamp"]
         indexes = [models.Index(F("source_image"), F("created_at").desc(), name="det_srcimg_created_idx")]
+        # Upstream's get_or_create_detection as database rules: one real detection per
+        # (capture, box) whatever the algorithm; one null marker per (capture, algorithm).
+        constraints = [
+            models.UniqueConstraint(
+                F("source_image"),
+                CanonicalJSON("bbox"),
+                condition=Q(bbox__isnull=False),
+                name="unique_detection_bbox",
+                violation_error_message="This capture already has a detection with this bounding box.",
+            ),
+            models.UniqueConstraint(
+                F("source_image"),
+                Coalesce(F("detection_algorithm"), 0, output_field=models.BigIntegerField()),
+                condition=Q(bbox__isnull=True),
+                name="unique_detection_null_marker",
+                violation_error_message="This capture already has a null marker (nothing detected) for this algorithm.",
+            ),
+        ]
 
 
 class Classification(BaseModel):
@@ -478,6 +539,14 @@ class Classification(BaseModel):
 
     class Meta:
         ordering = ["-created_at", "-score"]
+        # One stored result per (detection, algorithm, taxon, top score): re-running a classifier
+        # that gives a different score adds a row, as upstream keeps; writing the same result
+        # twice does not. scores/logits are left out (docs/identity.md).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["detection", "algorithm", "taxon", "score"], name="unique_classification_result"
+            )
+        ]
 
 
 class OccurrenceQuerySet(models.QuerySet):
@@ -486,7 +555,7 @@ class OccurrenceQuerySet(models.QuerySet):
         return self.filter(determination__isnull=False, detections__bbox__isnull=False).distinct()
 
 
-class OccurrenceManager(models.Manager.from_queryset(OccurrenceQuerySet)):
+class OccurrenceManager(NaturalKeyManagerMixin, models.Manager.from_queryset(OccurrenceQuerySet)):
     def get_queryset(self):
         return super().get_queryset().select_related("determination", "deployment", "project")
 
@@ -617,7 +686,7 @@ class TaxonQuerySet(models.QuerySet):
         return len(taxa)
 
 
-class TaxonManager(models.Manager.from_queryset(TaxonQuerySet)):
+class TaxonManager(NaturalKeyManagerMixin, models.Manager.from_queryset(TaxonQuerySet)):
     def get_queryset(self):
         return super().get_queryset().select_related("parent")
 
@@ -651,6 +720,8 @@ class Taxon(BaseModel):
     tags = models.ManyToManyField("Tag", blank=True, related_name="taxa")
 
     objects = TaxonManager()
+
+    natural_key_fields = ("name",)  # shared between projects; name is globally unique
 
     class Meta:
         ordering = ["ordering", "name"]
@@ -696,8 +767,15 @@ class Tag(BaseModel):
     name = models.CharField(max_length=255)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, null=True, blank=True, related_name="tags")
 
+    natural_key_fields = ("project__uuid", "name")
+
     class Meta:
         unique_together = ("name", "project")
+
+    def natural_key(self) -> tuple:
+        return super().natural_key()
+
+    natural_key.dependencies = ["main.project"]
 
 
 class SourceImageCollection(BaseModel):

@@ -59,6 +59,8 @@ class Algorithm(BaseModel):
         AlgorithmCategoryMap, on_delete=models.CASCADE, null=True, blank=True, default=None, related_name="algorithms"
     )
 
+    natural_key_fields = ("name", "version")  # shared between projects and instances
+
     class Meta:
         ordering = ["name", "version"]
         unique_together = [("name", "version")]
@@ -84,6 +86,8 @@ class Pipeline(BaseModel):
         "main.Project", through="ProjectPipelineConfig", related_name="pipelines", blank=True
     )
     default_config = models.JSONField(default=dict, blank=True)  # upstream: SchemaField(dict)
+
+    natural_key_fields = ("name", "version")  # shared between projects and instances
 
     class Meta:
         ordering = ["name", "version"]

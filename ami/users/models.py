@@ -1,4 +1,6 @@
 """users.User: e-mail is the login and the natural key, as upstream (no username, no first/last name)."""
+import uuid
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
@@ -35,6 +37,8 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     name = models.CharField("Name of User", blank=True, max_length=255)
     image = models.ImageField(upload_to="users", blank=True, null=True)
+    # Like every exported row; imports still match users by e-mail (the natural key), never by UUID.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
