@@ -6,6 +6,7 @@ the JSON form and docs/format.md) is derived from these declarations.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # Namespaces of the terms used by the declarations.
@@ -32,7 +33,7 @@ class Kind(str, enum.Enum):
     INTEGER = "integer"
     DECIMAL = "decimal"  # a finite number; Python's shortest round-tripping repr
     BOOLEAN = "boolean"  # true / false
-    DATETIME = "datetime"  # ISO 8601 with a UTC offset
+    DATETIME = "datetime"  # ISO 8601 date-time: local time without offset (Antenna tables) or with one (Darwin Core terms)
     DATE = "date"  # ISO 8601 calendar date
     EVENT_DATE = "event_date"  # ISO 8601 date, date-time or interval (start/end)
     JSON = "json"  # compact JSON with sorted keys
@@ -48,6 +49,9 @@ class Column:
     vocabulary: tuple[str, ...] = ()  # allowed values, when the term has a controlled vocabulary
     references: str | None = None  # rowType whose identifier term holds every non-empty value
     doc: str = ""  # one line for docs/format.md
+    # Antenna tables: the model field the column carries (a relation carries the target's UUID).
+    field: str = ""
+    calculated: bool = False  # a cache: exported to be verified, recomputed on import
 
     @property
     def name(self) -> str:
@@ -67,6 +71,10 @@ class Table:
     profiles: frozenset[str] = frozenset(PROFILES)
     identifier_term: str | None = None  # the term holding this row's own identifier (None: rows have none)
     doc: str = ""
+    node: str = ""  # Antenna tables: the graph node (model label) whose rows the table holds
+    link: str = ""  # Antenna link tables: the many-to-many field of `node` they hold
+    # Tables computed for Darwin Core (not a model's home): yields each row's cells, in column order.
+    rows: Callable | None = field(default=None, compare=False, repr=False)
 
     def column(self, term: str) -> Column:
         for column in self.columns:

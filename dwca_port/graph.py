@@ -1,0 +1,260 @@
+"""The project graph: one declaration per model.
+
+Each `Node` says how rows of one model belong to a project (its scope and how to select them),
+how they are identified across instances, what a clone does with them, how they hang from the
+archive's Event core, and which fields never travel (secrets, files) or are caches (exported
+only to be verified, recomputed on import). Foreign keys between the models of the graph are
+read from Django's model metadata, so a new field needs no declaration here unless it is a
+secret, a cache or a file.
+
+Clone, export (both profiles and JSON), import, validation and docs/format.md are derived from
+this list; its order is the dependency order (every model after the models it points to).
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.apps import apps
+from django.db import models
+
+
+class Scope(str, enum.Enum):
+    PROJECT = "project"  # owned by one project; travels with it, keeps its UUID
+    SHARED = "shared"  # shared between projects (taxa, pipelines...): matched on import, linked by a clone
+    USER = "user"  # accounts: referenced by e-mail, never created unless asked
+
+
+class Clone(str, enum.Enum):
+    COPY = "copy"  # a clone gets its own copy (new primary key and UUID)
+    LINK = "link"  # a clone points at the same rows
+    SKIP = "skip"  # data, not configuration: a clone starts without it
+
+
+@dataclass(frozen=True)
+class Node:
+    label: str  # "app_label.ModelName"
+    scope: Scope
+    clone: Clone
+    # How the project's rows are found: ORM paths from this model to the Project. Several paths
+    # mean "used through any of them" (shared models).
+    project_paths: tuple[str, ...] = ()
+    # ORM paths to the core Event row a row hangs from in the archive: a capture session, then a
+    # deployment; rows that reach neither hang from the project's root event.
+    core_paths: tuple[str, ...] = ()
+    # Shared models: the fields that identify a row across instances (besides its UUID).
+    natural_key: tuple[str, ...] = ()
+    calculated: tuple[str, ...] = ()  # caches: exported for verification, recomputed on import
+    secret: tuple[str, ...] = ()  # never exported (a same-instance clone keeps them)
+    excluded: tuple[str, ...] = ()  # never travel at all (files, password hashes, login state)
+    many_to_many: tuple[str, ...] = ()  # M2M fields that travel, as link tables
+    doc: str = ""
+
+    @cached_property
+    def model(self) -> type[models.Model]:
+        return apps.get_model(self.label)
+
+    @property
+    def name(self) -> str:
+        return self.model.__name__
+
+    def fields(self) -> list[models.Field]:
+        """Concrete fields that travel, in declaration order (primary key and uuid excluded)."""
+        skip = {"id", "uuid", *self.secret, *self.excluded}
+        return [f for f in self.model._meta.concrete_fields if f.name not in skip]
+
+    def foreign_keys(self) -> list[models.ForeignKey]:
+        return [f for f in self.fields() if f.is_relation]
+
+    def m2m_fields(self) -> list[models.ManyToManyField]:
+        return [self.model._meta.get_field(name) for name in self.many_to_many]
+
+    def rows_of(self, project) -> models.QuerySet:
+        """This model's rows that belong to (or are used by) the project."""
+        manager = self.model._base_manager
+        if not self.project_paths:
+            return manager.none()
+        query = models.Q()
+        for path in self.project_paths:
+            query |= models.Q(**{path or "pk": project.pk})
+        rows = manager.filter(query)
+        return rows.distinct() if len(self.project_paths) > 1 or any("__" in p for p in self.project_paths) else rows
+
+
+PROJECT_ROOT = "project"  # core_paths value: the row hangs from the project's root event
+
+NODES: tuple[Node, ...] = (
+    Node(
+        "users.User", Scope.USER, Clone.LINK,
+        project_paths=("project_memberships__project", "projects", "identifications__occurrence__project",
+                       "exports__project", "sourceimage__project"),
+        natural_key=("email",),
+        excluded=("password", "last_login", "is_superuser", "is_staff", "is_active", "date_joined", "image"),
+        doc="Accounts, referenced by e-mail; matched on import, created only with --create-missing-users.",
+    ),
+    Node(
+        "main.Organization", Scope.SHARED, Clone.LINK, project_paths=("projects",), natural_key=("slug",),
+        doc="The institution a project belongs to; matched by slug on import.",
+    ),
+    Node(
+        "ml.AlgorithmCategoryMap", Scope.SHARED, Clone.LINK,
+        project_paths=("algorithms__pipelines__project_pipeline_configs__project",
+                       "classification__detection__source_image__project"),
+        # labels_hash is Python's per-process randomised hash() upstream: meaningless elsewhere.
+        excluded=("labels_hash",),
+        doc="The labels of a classifier's outputs.",
+    ),
+    Node(
+        "ml.Algorithm", Scope.SHARED, Clone.LINK,
+        project_paths=("pipelines__project_pipeline_configs__project", "classifications__detection__source_image__project",
+                       "detection__source_image__project"),
+        natural_key=("name", "version"),
+        doc="A model of a pipeline (detector, classifier...); matched by (name, version).",
+    ),
+    Node(
+        "ml.Pipeline", Scope.SHARED, Clone.LINK,
+        project_paths=("project_pipeline_configs__project", "default_projects", "jobs__project",
+                       "processing_services__projects"),
+        natural_key=("name", "version"),
+        many_to_many=("algorithms",),
+        doc="A sequence of algorithms; matched by (name, version).",
+    ),
+    Node(
+        "main.Taxon", Scope.SHARED, Clone.LINK,
+        project_paths=("projects", "occurrences__project", "classifications__detection__source_image__project",
+                       "identifications__occurrence__project", "include_taxa_default_projects",
+                       "exclude_taxa_default_projects", "lists__projects", "tags__project"),
+        natural_key=("name",),
+        calculated=("display_name", "search_names"),
+        # parents_json caches the parent chain with this instance's primary keys: rebuilt on import.
+        excluded=("parents_json",),
+        many_to_many=("projects", "tags"),
+        doc="Shared taxonomy; reconciled on import (GBIF key, name, matcher), with the parent chain.",
+    ),
+    Node(
+        "main.Project", Scope.PROJECT, Clone.COPY, project_paths=("",),
+        excluded=("image",),
+        many_to_many=("default_filters_include_taxa", "default_filters_exclude_taxa"),
+        doc="The project: settings, default filters, licence, feature flags.",
+    ),
+    Node(
+        "ml.ProcessingService", Scope.SHARED, Clone.LINK, project_paths=("projects",),
+        calculated=("last_seen", "last_seen_live", "last_seen_latency"),
+        many_to_many=("projects", "pipelines"),
+        doc="An ML backend endpoint; the clone links to the same services.",
+    ),
+    Node(
+        "main.UserProjectMembership", Scope.PROJECT, Clone.COPY, project_paths=("project",),
+        doc="Members; their roles travel as the role column of this table.",
+    ),
+    Node(
+        "ml.ProjectPipelineConfig", Scope.PROJECT, Clone.COPY, project_paths=("project",),
+        doc="Per-project pipeline settings (enabled, config overrides).",
+    ),
+    Node(
+        "main.Tag", Scope.PROJECT, Clone.COPY, project_paths=("project",),
+        doc="Project tags for taxa.",
+    ),
+    Node(
+        "main.TaxaList", Scope.PROJECT, Clone.COPY, project_paths=("projects",),
+        many_to_many=("taxa", "projects"),
+        doc="Lists of taxa linked to the project (a list may be shared with other projects).",
+    ),
+    Node(
+        "main.S3StorageSource", Scope.PROJECT, Clone.COPY, project_paths=("project",),
+        secret=("access_key", "secret_key"),
+        calculated=("total_size", "total_files", "last_checked"),
+        doc="Where captures are stored: settings travel, credentials never do.",
+    ),
+    Node("main.Device", Scope.PROJECT, Clone.COPY, project_paths=("project",), doc="Trap hardware configurations."),
+    Node("main.Site", Scope.PROJECT, Clone.COPY, project_paths=("project",), doc="Research sites."),
+    Node(
+        "main.Deployment", Scope.PROJECT, Clone.COPY, project_paths=("project",), core_paths=("self",),
+        excluded=("image",),
+        calculated=("data_source_total_files", "data_source_total_size", "events_count", "occurrences_count",
+                    "captures_count", "detections_count", "taxa_count", "first_capture_timestamp",
+                    "last_capture_timestamp"),
+        doc="Stations (a trap at a place over a period); each is an event of the core.",
+    ),
+    Node(
+        "main.Event", Scope.PROJECT, Clone.SKIP, project_paths=("project",), core_paths=("self",),
+        calculated=("start", "end", "captures_count", "detections_count", "occurrences_count"),
+        excluded=("calculated_fields_updated_at",),  # when this instance last recomputed: not data
+        doc="Capture sessions (nights); each is an event of the core under its deployment.",
+    ),
+    Node(
+        "main.SourceImage", Scope.PROJECT, Clone.SKIP, project_paths=("project",), core_paths=("event", "deployment"),
+        calculated=("detections_count",),
+        doc="Captures: paths relative to the storage source; image files do not travel.",
+    ),
+    Node(
+        "main.SourceImageCollection", Scope.PROJECT, Clone.COPY, project_paths=("project",),
+        many_to_many=("images",),
+        doc="Capture sets; a clone copies the definition without the captures.",
+    ),
+    Node(
+        "main.Occurrence", Scope.PROJECT, Clone.SKIP, project_paths=("project",), core_paths=("event", "deployment"),
+        doc="Individual organisms seen in one or more detections.",
+    ),
+    Node(
+        "main.Detection", Scope.PROJECT, Clone.SKIP, project_paths=("source_image__project",),
+        core_paths=("source_image__event", "source_image__deployment"),
+        doc="Bounding boxes on captures (a null box marks an image where the detector found nothing).",
+    ),
+    Node(
+        "main.Classification", Scope.PROJECT, Clone.SKIP, project_paths=("detection__source_image__project",),
+        core_paths=("detection__source_image__event", "detection__source_image__deployment"),
+        doc="Machine predictions for detections, with scores.",
+    ),
+    Node(
+        "main.Identification", Scope.PROJECT, Clone.SKIP, project_paths=("occurrence__project",),
+        core_paths=("occurrence__event", "occurrence__deployment"),
+        doc="Human identifications of occurrences.",
+    ),
+    Node(
+        "exports.DataExport", Scope.PROJECT, Clone.SKIP, project_paths=("project",),
+        calculated=("filters_display", "record_count", "file_size"),
+        doc="Records of earlier data exports (the files themselves do not travel).",
+    ),
+    Node(
+        "jobs.Job", Scope.PROJECT, Clone.SKIP, project_paths=("project",), core_paths=("deployment",),
+        doc="Processing history.",
+    ),
+    Node("jobs.JobLog", Scope.PROJECT, Clone.SKIP, project_paths=("job__project",), core_paths=("job__deployment",),
+         doc="Log lines of jobs."),
+)
+
+NODES_BY_LABEL: dict[str, Node] = {node.label: node for node in NODES}
+
+
+def node_for(model: type[models.Model]) -> Node:
+    return NODES_BY_LABEL[model._meta.label]
+
+
+def graph_target(field: models.Field) -> Node | None:
+    """The graph node a relation points to, or None when it leaves the graph (auth groups...)."""
+    return NODES_BY_LABEL.get(field.related_model._meta.label) if field.is_relation else None
+
+
+def nodes(scope: Scope | None = None, clone: Clone | None = None) -> Iterator[Node]:
+    for node in NODES:
+        if (scope is None or node.scope is scope) and (clone is None or node.clone is clone):
+            yield node
+
+
+def check_graph() -> list[str]:
+    """Declaration mistakes: a relation to a later node, an unknown field name. Used by a test."""
+    problems, seen = [], set()
+    for node in NODES:
+        names = {f.name for f in node.model._meta.get_fields()}
+        for name in (*node.calculated, *node.secret, *node.excluded, *node.many_to_many, *node.natural_key):
+            if name not in names:
+                problems.append(f"{node.label}: no field {name!r}")
+        for field in node.foreign_keys():
+            target = graph_target(field)
+            if target and target.label != node.label and target.label not in seen:
+                problems.append(f"{node.label}.{field.name} points to {target.label}, declared later")
+        seen.add(node.label)
+    return problems

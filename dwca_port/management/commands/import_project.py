@@ -1,0 +1,71 @@
+"""python manage.py import_project nunavik.zip [--on-conflict=error|skip|update] [--dry-run] [...]"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from dwca_port.importer import CONFLICT_MODES, ImportError_, ImportOptions, import_project
+
+
+class Command(BaseCommand):
+    help = "Import a project from a full-profile Darwin Core Archive (or its JSON form) in one transaction."
+
+    def add_arguments(self, parser):
+        parser.add_argument("archive", help="The .zip archive or .json document.")
+        parser.add_argument("--on-conflict", choices=CONFLICT_MODES, default="error",
+                            help="Rows whose UUID exists here: error (default: list them, write nothing), "
+                                 "skip (keep the existing rows) or update (overwrite their fields).")
+        parser.add_argument("--dry-run", action="store_true", help="Run everything, then roll back.")
+        parser.add_argument("--create-missing-users", action="store_true",
+                            help="Create unknown users as inactive placeholders (no usable password).")
+        parser.add_argument("--owner", metavar="EMAIL", help="Make this existing user the project's owner.")
+        parser.add_argument("--into-organization", metavar="SLUG", help="Put the project in this organization.")
+        parser.add_argument("--report", metavar="FILE", help="Also write the report as JSON to FILE.")
+        parser.add_argument("--quiet", action="store_true", help="No progress on stderr.")
+
+    def handle(self, *args, **o):
+        options = ImportOptions(
+            on_conflict=o["on_conflict"], dry_run=o["dry_run"], create_missing_users=o["create_missing_users"],
+            owner_email=o["owner"], into_organization=o["into_organization"],
+        )
+        try:
+            report = import_project(o["archive"], options, progress=None if o["quiet"] else self.stderr)
+        except ImportError_ as error:
+            raise CommandError(f"import refused, nothing was written: {error}") from None
+        if o["report"]:
+            try:
+                Path(o["report"]).write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
+            except OSError as error:
+                raise CommandError(f"cannot write the report to {o['report']}: {error.strerror or error}") from None
+        self._print(report)
+
+    def _print(self, report) -> None:
+        out = self.stdout.write
+        verb = "Would import" if report.dry_run else "Imported"
+        out(f"{verb} project {report.project.get('name')!r} (id {report.project.get('id')}, uuid {report.project.get('uuid')}) "
+            f"from {report.source} in {report.seconds:.1f} s" + (" [dry run: nothing was kept]" if report.dry_run else ""))
+        out(f"  {'model':<44} {'created':>9} {'skipped':>9} {'updated':>9} {'dropped':>9}")
+        for label, counts in report.models.items():
+            out(f"  {label:<44} {counts.created:>9} {counts.skipped:>9} {counts.updated:>9} {counts.dropped:>9}")
+        decisions = {}
+        for taxon in report.taxa:
+            decisions[taxon["decision"]] = decisions.get(taxon["decision"], 0) + 1
+        if decisions:
+            out("  taxa: " + ", ".join(f"{n} by {d}" if d != "created" else f"{n} created" for d, n in sorted(decisions.items())))
+        if report.users_not_found:
+            out(f"  users not found ({len(report.users_not_found)}): {', '.join(report.users_not_found)}"
+                " — their memberships were not created; their identifications were kept without a user")
+        if report.users_created:
+            out(f"  placeholder users created (inactive): {', '.join(report.users_created)}")
+        for line in report.dropped[:20]:
+            out(f"  dropped: {line}")
+        if report.storage_sources_needing_credentials:
+            out("  storage sources needing credentials (never exported): "
+                + ", ".join(report.storage_sources_needing_credentials))
+        if report.cache_differences:
+            out("  cached values that differed from the archive (recomputed here): "
+                + ", ".join(f"{k} ({n})" for k, n in report.cache_differences.items()))
+        else:
+            out("  cached values: all recomputed values equal the archive's")

@@ -1,0 +1,73 @@
+"""Which rows of each graph model a project's archive holds.
+
+Project-scoped models: the project's rows, as querysets (never loaded into memory). Shared models
+(taxa, pipelines, algorithms, category maps, organizations, processing services) and users:
+the rows the project uses, closed under references, so that the archive is self-contained:
+every relation from an exported row to a shared model points at an exported row, a taxon comes
+with its parent chain and accepted name, a pipeline with its algorithms. Shared selections are
+primary-key sets, bounded by the size of the shared tables (thousands of taxa), not by the data.
+"""
+from __future__ import annotations
+
+from django.db import models
+
+from dwca_port import graph
+from dwca_port.graph import Scope
+
+
+class Selection:
+    def __init__(self, project):
+        self.project = project
+        self._shared: dict[str, set[int]] = {}
+        self._close()
+
+    def rows(self, node: graph.Node) -> models.QuerySet:
+        manager = node.model._base_manager
+        if node.scope is Scope.PROJECT:
+            return node.rows_of(self.project)
+        return manager.filter(pk__in=sorted(self._shared[node.label]))
+
+    def pks(self, node: graph.Node) -> models.QuerySet | list[int]:
+        if node.scope is Scope.PROJECT:
+            return node.rows_of(self.project).values("pk")
+        return sorted(self._shared[node.label])
+
+    def count(self, node: graph.Node) -> int:
+        return self.rows(node).count()
+
+    def _close(self) -> None:
+        shared = [n for n in graph.NODES if n.scope is not Scope.PROJECT]
+        for node in shared:
+            self._shared[node.label] = set(node.rows_of(self.project).values_list("pk", flat=True))
+        # Relations from project rows to shared rows (e.g. a classification's taxon, a job's pipeline).
+        for node in graph.NODES:
+            if node.scope is not Scope.PROJECT:
+                continue
+            rows = node.rows_of(self.project)
+            for field in node.foreign_keys():
+                target = graph.graph_target(field)
+                if target and target.scope is not Scope.PROJECT:
+                    found = rows.exclude(**{field.attname: None}).values_list(field.attname, flat=True).distinct()
+                    self._shared[target.label].update(found)
+        # Relations among shared rows, until nothing new appears (parent chains have any depth).
+        changed = True
+        while changed:
+            changed = False
+            for node in shared:
+                pks = self._shared[node.label]
+                if not pks:
+                    continue
+                relations = [*node.foreign_keys(), *node.m2m_fields()]
+                for field in relations:
+                    target = graph.graph_target(field)
+                    if not target or target.scope is Scope.PROJECT:
+                        continue
+                    path = field.attname if not field.many_to_many else f"{field.name}__pk"
+                    found = set(
+                        node.model._base_manager.filter(pk__in=sorted(pks)).exclude(**{path: None})
+                        .values_list(path, flat=True)
+                    )
+                    new = found - self._shared[target.label]
+                    if new:
+                        self._shared[target.label] |= new
+                        changed = True
