@@ -1,0 +1,117 @@
+"""The reconciliation report: one row per archived taxon (what it became in the target, how that
+was decided, the matcher's answer and confidence, the divergences found), as CSV or JSON, and a
+short summary for people."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from typing import IO
+
+from .checklists import describe
+from .reconcile import Decision, Method, Reconciliation
+
+COLUMNS = (
+    "archived_uuid", "archived_name", "archived_rank", "archived_gbif_key", "archived_checklist", "outcome", "method",
+    "target_id", "target_name", "target_rank", "qualifier", "matcher", "match_type", "matched_name", "matched_key",
+    "accepted_name", "accepted_key", "confidence", "divergences", "note",
+)
+
+
+def decision_row(decision: Decision) -> dict:
+    archived, match, target = decision.archived, decision.match, decision.target
+    keys = archived.keys()
+    return {
+        "archived_uuid": archived.uuid,
+        "archived_name": archived.name,
+        "archived_rank": archived.rank,
+        "archived_gbif_key": keys[0][1] if keys else "",
+        "archived_checklist": describe(keys[0][0]) if keys else "",
+        "outcome": decision.outcome,
+        "method": decision.method.value,
+        "target_id": "" if target is None or target.id is None else str(target.id),
+        "target_name": target.name if target else "",
+        "target_rank": target.rank if target else "",
+        "qualifier": decision.qualifier,
+        "matcher": match.source if match else "",
+        "match_type": match.match_type.value if match else "",
+        "matched_name": match.canonical_name if match else "",
+        "matched_key": (match.key or "") if match else "",
+        "accepted_name": match.resolved_name if match and match.matched else "",
+        "accepted_key": (match.resolved_key or "") if match and match.matched else "",
+        "confidence": "" if decision.confidence is None else decision.confidence,
+        "divergences": "; ".join(str(d) for d in decision.divergences),
+        "note": decision.note,
+    }
+
+
+def write_csv(result: Reconciliation, destination: str | os.PathLike | IO[str]) -> None:
+    if hasattr(destination, "write"):
+        _write_csv(result, destination)
+        return
+    with open(destination, "w", newline="", encoding="utf-8") as handle:
+        _write_csv(result, handle)
+
+
+def _write_csv(result: Reconciliation, handle: IO[str]) -> None:
+    writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+    writer.writeheader()
+    for decision in result.decisions:
+        writer.writerow(decision_row(decision))
+
+
+def csv_text(result: Reconciliation) -> str:
+    buffer = io.StringIO()
+    _write_csv(result, buffer)
+    return buffer.getvalue()
+
+
+def as_json(result: Reconciliation) -> dict:
+    return {
+        "policy": result.policy.value,
+        "matcher": result.matcher,
+        "events": result.events,
+        "counts": result.counts(),
+        "decisions": [
+            {**decision_row(d), "divergences": [{"kind": v.kind, "detail": v.detail} for v in d.divergences],
+             "match": d.match.as_dict() if d.match else None}
+            for d in result.decisions
+        ],
+        "to_create": [
+            {"name": t.name, "rank": t.rank, "author": t.author, "gbif_key": t.gbif_key,
+             "gbif_checklist_key": t.gbif_checklist_key, "parent": t.parent.name if t.parent else None,
+             "synonym_of": t.synonym_of.name if t.synonym_of else None, "source": t.source}
+            for t in result.to_create
+        ],
+    }
+
+
+def write_json(result: Reconciliation, destination: str | os.PathLike) -> None:
+    with open(destination, "w", encoding="utf-8") as handle:
+        json.dump(as_json(result), handle, ensure_ascii=False, indent=2)
+
+
+_LABELS = (
+    (Method.KEY, "by key"), (Method.NAME, "by name"), (Method.SYNONYM, "as synonyms"), (Method.FUZZY, "as spelling variants"),
+    (Method.HIGHER_RANK, "to a higher taxon"), (Method.CREATED, "created"), (Method.REFUSED, "refused"),
+)
+
+
+def summary(result: Reconciliation) -> str:
+    counts = result.counts()
+    parts = [f"{counts[m.value]:,} {label}" for m, label in _LABELS if counts[m.value]]
+    lines = [f"{len(result.decisions):,} archived taxa (--taxa={result.policy.value}): " + (", ".join(parts) or "nothing to do") + "."]
+    if counts["taxa_to_create"]:
+        extra = counts["taxa_to_create"] - counts[Method.CREATED.value]
+        lines.append(f"{counts['taxa_to_create']:,} taxa to create" + (f", {extra:,} of them higher taxa of parent chains" if extra > 0 else "") + ".")
+    if counts["divergent"]:
+        lines.append(f"{counts['divergent']:,} taxa differ between the archive and the target (rank, parent, key or authorship): see the report.")
+    if result.matcher:
+        lines.append(f"Matcher: {result.matcher}.")
+    lines += [f"Note: {event}" for event in result.events]
+    for decision in result.refused[:10]:
+        lines.append(f"  refused {decision.archived.name}: {decision.note}")
+    if len(result.refused) > 10:
+        lines.append(f"  ... {len(result.refused) - 10} more refused (see the report)")
+    return "\n".join(lines)
