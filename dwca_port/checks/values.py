@@ -1,0 +1,107 @@
+"""Parsing single values by their syntax. Each parser returns the parsed value or raises
+ValueError with a short reason; callers turn that into a Finding."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from dwca_port.extensions.base import Kind
+from dwca_port.values import parse_value
+
+UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_YEAR_OR_MONTH = re.compile(r"(\d{4})(?:-(\d{2}))?")
+_MIME = re.compile(r"[a-z]+/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """An ISO 8601 date, date-time or interval, reduced to what checks need."""
+
+    start: dt.date
+    end: dt.date
+    start_time: dt.datetime | None = None
+    end_time: dt.datetime | None = None
+
+
+def _instant(text: str) -> tuple[dt.date, dt.date, dt.datetime | None]:
+    """A single date or date-time: (first day, last day, exact time when given)."""
+    if "T" in text:
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a valid ISO 8601 date-time") from None
+        return moment.date(), moment.date(), moment
+    if _DATE.fullmatch(text):
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a valid calendar date") from None
+        return day, day, None
+    match = _YEAR_OR_MONTH.fullmatch(text)
+    if not match:
+        raise ValueError(f"{text!r} is not an ISO 8601 date")
+    year = int(match.group(1))
+    if match.group(2) is None:
+        return dt.date(year, 1, 1), dt.date(year, 12, 31), None
+    month = int(match.group(2))
+    if not 1 <= month <= 12:
+        raise ValueError(f"{text!r} has no month {month}")
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return dt.date(year, month, 1), following - dt.timedelta(days=1), None
+
+
+def parse_event_date(value: str) -> DateRange:
+    """ISO 8601 date, date-time or interval `start/end` (the end may omit leading parts: 2024-06-15/16)."""
+    if value.count("/") > 1:
+        raise ValueError("more than one / in an interval")
+    if "/" not in value:
+        first, last, moment = _instant(value)
+        return DateRange(first, last, moment, moment)
+    start_text, end_text = value.split("/")
+    if not start_text or not end_text:
+        raise ValueError("open-ended interval")
+    if "T" not in end_text and len(end_text) < len(start_text.split("T")[0]):
+        end_text = start_text.split("T")[0][: -len(end_text)] + end_text
+    start, _, start_time = _instant(start_text)
+    _, end, end_time = _instant(end_text)
+    if start_time and end_time and (start_time.tzinfo is None) == (end_time.tzinfo is None):
+        if start_time > end_time:
+            raise ValueError("interval ends before it starts")
+    elif start > end:
+        raise ValueError("interval ends before it starts")
+    return DateRange(start, end, start_time, end_time)
+
+
+def parse_uri(value: str) -> str:
+    if any(character.isspace() for character in value):
+        raise ValueError("URI contains whitespace")
+    parts = urlsplit(value)
+    if not parts.scheme or not (parts.netloc or parts.scheme in ("urn", "mailto", "doi", "data")):
+        raise ValueError("not an absolute URI")
+    if parts.scheme in ("http", "https") and not parts.hostname:
+        raise ValueError("HTTP URI without a host")
+    return value
+
+
+def parse_mime_type(value: str) -> str:
+    if not _MIME.fullmatch(value):
+        raise ValueError("not a MIME type such as image/jpeg")
+    return value
+
+
+def kind_parser(kind: Kind) -> Callable[[str], object] | None:
+    """The syntax check of a declared column: the importer's own parser (dwca_port.values), so the
+    validator accepts exactly what the import can read; event dates and URIs, which the importer
+    keeps as text, are checked here. None for free text."""
+    if kind is Kind.TEXT:
+        return None
+    if kind is Kind.EVENT_DATE:
+        return parse_event_date
+    if kind is Kind.URI:
+        return parse_uri
+    return functools.partial(parse_value, kind)
