@@ -255,7 +255,7 @@ class TableReader:
         if b"\x00" in raw:
             column = raw[: raw.index(b"\x00")].count(self._delimiter_byte) + 1
             self._report(self._finding(22, "NUL_BYTE", Severity.LOCAL, "NUL byte in the data", line=self._line, column=column))
-        if raw.count(self._delimiter_byte) >= self.max_columns:
+        if len(raw) >= self.max_columns and raw.count(self._delimiter_byte) >= self.max_columns:
             raise TabularError(
                 self._finding(0, "TOO_MANY_COLUMNS", Severity.LOCAL, f"more than {self.max_columns} columns in one row", line=self._line)
             )
@@ -384,10 +384,11 @@ class TableReader:
             line, values = entry
             if values is not None:
                 self.header = values
-                if self.width is not None and len(values) != self.width:
-                    self._report(
-                        self._finding(19, "HEADER_COLUMN_MISMATCH", Severity.LOCAL, f"header has {len(values)} columns, meta.xml declares {self.width}", line=line)
-                    )
+        # the last header line names the columns; earlier ones (a title) may have any width
+        if self.header is not None and self.width is not None and len(self.header) != self.width:
+            self._report(
+                self._finding(19, "HEADER_COLUMN_MISMATCH", Severity.LOCAL, f"header has {len(self.header)} columns, meta.xml declares {self.width}", line=line)
+            )
         return self.header
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:

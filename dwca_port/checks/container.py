@@ -15,7 +15,7 @@ def meta_xml_missing(archive: Archive) -> Finding | None:
         return None
     elsewhere = [name for name in archive.names if name.rsplit("/", 1)[-1].lower() == META_XML]
     hint = f" (found {', '.join(elsewhere)}: it must sit at the archive root, named exactly meta.xml)" if elsewhere else ""
-    return Finding(2, "DWCA_META_XML_NOT_FOUND", Severity.BLOCKING, f"no meta.xml at the archive root{hint}")
+    return Finding(2, "DWCA_META_XML_NOT_FOUND", Severity.BLOCKING, f"no meta.xml at the archive root{hint}", file=META_XML)
 
 
 def metadata_member(archive: Archive, descriptor: ArchiveDescriptor) -> tuple[str | None, list[Finding]]:

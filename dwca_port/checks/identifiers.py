@@ -23,7 +23,7 @@ KEY_BYTES = 16
 def uuid_key(value: str) -> bytes | None:
     """16 bytes for a lowercase canonical UUID, None for anything else."""
     if UUID_PATTERN.fullmatch(value):
-        return bytes.fromhex(value[:8] + value[9:13] + value[14:18] + value[19:23] + value[24:])
+        return bytes.fromhex(value.replace("-", ""))
     return None
 
 

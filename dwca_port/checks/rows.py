@@ -11,6 +11,7 @@ checklist items GBIF treats as blocking stay BLOCKING.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Callable
@@ -299,7 +300,7 @@ class RowChecks:
                 add(34, "COORDINATE_INCOMPLETE", Severity.WARNING, "only one of decimalLatitude and decimalLongitude is set", line, lat_term if not lat_text else lon_term)
                 return
             try:
-                lat, lon = parse_value(Kind.DECIMAL, lat_text), parse_value(Kind.DECIMAL, lon_text)
+                lat, lon = number(lat_text), number(lon_text)
             except ValueError:
                 return  # reported by the column rule
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
@@ -313,7 +314,7 @@ class RowChecks:
             uncertainty_text = uncertainty(values)
             if uncertainty_text:
                 try:
-                    if parse_value(Kind.DECIMAL, uncertainty_text) <= 0:
+                    if number(uncertainty_text) <= 0:
                         add(34, "COORDINATE_UNCERTAINTY_METERS_INVALID", Severity.WARNING, "coordinateUncertaintyInMeters must be > 0", line, DWC + "coordinateUncertaintyInMeters")
                 except ValueError:
                     pass
@@ -467,7 +468,7 @@ class RowChecks:
             value = get(values)
             if not value:
                 return
-            licence = parse_licence(value)
+            licence = _licence(value)
             if licence is None:
                 add(40, "LICENSE_UNSUPPORTED", Severity.WARNING, f"{short(value)} is not CC0 1.0, CC BY 4.0 or CC BY-NC 4.0", line, term)
             elif dataset and licence != dataset:
@@ -568,6 +569,17 @@ class RowChecks:
             rule(line, values)
         if self.identities:
             self.collect_identifiers(line, values)
+
+
+_DECIMAL_SHAPE = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+
+
+def number(text: str) -> float:
+    """A decimal cell as a float (the common shape directly, anything else through parse_value)."""
+    return float(text) if _DECIMAL_SHAPE.fullmatch(text) else parse_value(Kind.DECIMAL, text)
+
+
+_licence = functools.lru_cache(maxsize=256)(parse_licence)  # one or two licence URLs on millions of rows
 
 
 def media_pair_key(holder: str, media: str) -> bytes:
