@@ -80,6 +80,7 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+@functools.lru_cache(maxsize=500_000)
 def name_key(text: str) -> str:
     return normalize_spaces(fold(text)).replace("×", "x")
 
@@ -122,10 +123,28 @@ def uninomial_rank(name: str) -> str:
     return UNKNOWN
 
 
+@functools.lru_cache(maxsize=200_000)
 def parse_name(verbatim: str) -> ParsedName:
     """Parse one name. Never raises for a bad name (it becomes UNPARSED); raises
     NameParserUnavailable when the parser itself is missing or the wrong package."""
     return _parse(normalize_spaces(verbatim))
+
+
+_PREPARSED: dict[str, object] = {}
+
+
+def parse_names(names) -> list[ParsedName]:
+    """Parse many names; the plain ones go through the parser's batch call, about twice as fast
+    as one call per name."""
+    texts = [normalize_spaces(n) for n in names]
+    plain = [t for t in dict.fromkeys(texts) if t and not _is_hybrid_formula(t) and not _PROVISIONAL.search(t)
+             and not _CONCEPT_SUFFIX.search(t) and t not in _PREPARSED]
+    if plain:
+        _PREPARSED.update(zip(plain, parser_module().parse_all(plain)))
+    try:
+        return [_parse(t) for t in texts]
+    finally:
+        _PREPARSED.clear()  # only a hand-over to _parse's cache, not a second cache
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -158,10 +177,12 @@ def _is_hybrid_formula(text: str) -> bool:
 
 def _parse_plain(text: str) -> ParsedName:
     parser = parser_module()
-    try:
-        parsed = parser.parse(text)
-    except parser.UnparsableNameError as error:
-        return _unparsed(text, f"not a scientific name ({error.name_type})")
+    parsed = _PREPARSED.get(text)
+    if parsed is None:  # not batch-parsed, or the batch found it unparsable: ask again for the reason
+        try:
+            parsed = parser.parse(text)
+        except parser.UnparsableNameError as error:
+            return _unparsed(text, f"not a scientific name ({error.name_type})")
 
     if isinstance(parsed, parser.Informal):  # "X sp.", "X spp.", "X sp. 1"
         taxon = normalize_spaces(parsed.taxon or "")

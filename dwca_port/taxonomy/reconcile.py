@@ -27,7 +27,7 @@ from .errors import PolicyError, TaxaRefused
 from .matchers.base import Matcher
 from .matchers.fallback import FallbackMatcher
 from .matchers.result import MatchResult, MatchType, Query
-from .names import NameKind, ParsedName, authorship_agrees, name_key, normalize_spaces, parse_name
+from .names import NameKind, ParsedName, authorship_agrees, name_key, normalize_spaces, parse_name, parse_names
 from .ranks import (ANTENNA_RANKS, HINT_RANKS, MAJOR_RANKS, UNKNOWN, is_known, normalize_rank, ranks_agree,
                     to_antenna_rank)
 from .target import TargetTaxon, TargetTaxonomy
@@ -191,7 +191,8 @@ class Reconciler:
 
     def reconcile(self, archived: Iterable[ArchivedTaxon]) -> Reconciliation:
         taxa = list(archived)
-        parsed = {t.name: parse_name(t.name) for t in taxa}
+        names = list(dict.fromkeys([t.name for t in taxa] + [t.synonym_of for t in taxa if t.synonym_of]))
+        parsed = dict(zip(names, parse_names(names)))
         self._parsed = parsed
         self.say(f"reconciling {len(taxa)} archived taxa ({len(parsed)} distinct names) with policy {self.policy.value}")
         self.target.prefetch(self._archive_names(taxa), {key for t in taxa for key in t.keys()})
@@ -209,7 +210,9 @@ class Reconciler:
         pending = [p for p in range(len(taxa)) if p not in decisions]
         if self.matcher is not None and pending:
             results = self._ask_matcher({p: taxa[p] for p in pending})
-            self.target.prefetch(*self._result_lookups(results.values()))
+            names, keys = self._result_lookups(results.values())
+            parse_names(names)  # one batch call warms the cache for the lookups below
+            self.target.prefetch(names, keys)
             for position, result in results.items():
                 decision = self._from_match(taxa[position], parsed[taxa[position].name], result)
                 if decision:
@@ -375,8 +378,9 @@ class Reconciler:
             divergences.append(Divergence("parent", f"under {taxon.parents[-1][1]} in the archive, "
                                                     f"under {theirs_chain[-1][1]} in the target"))
         author = taxon.author or parsed.authorship
-        if author and candidate.author and authorship_agrees(author, candidate.author) is False:
-            divergences.append(Divergence("authorship", f"{author} in the archive, {candidate.author} in the target"))
+        their_author = candidate.author or parse_name(candidate.name).authorship
+        if author and their_author and authorship_agrees(author, their_author) is False:
+            divergences.append(Divergence("authorship", f"{author} in the archive, {their_author} in the target"))
         return True, divergences
 
     @staticmethod
@@ -424,6 +428,7 @@ class _Planner:
         self.new: dict[str, NewTaxon] = {}  # by name key, in creation order
         self.placed: dict[str, TaxonRef | None] = {}  # archived name key -> its target (None: refused)
         self.synonym_links: list[tuple[str, str]] = []  # (new taxon name key, accepted name)
+        self._levels: dict[tuple, tuple[TargetTaxon, str] | None] = {}  # target lookups of chain levels, shared by siblings
         for decision in decisions.values():
             self.placed.setdefault(decision.parsed.key, decision.target)
 
@@ -520,33 +525,43 @@ class _Planner:
         return spec.ref, divergences
 
     def plan_chain(self, chain: list[tuple[str, str, str | None]], checklist: str, source: str) -> tuple[TaxonRef | None, list[Divergence]]:
-        """The parent for a new taxon under `chain` [(rank, name, key)] (top first): each level is
-        an archived taxon already placed, an existing target taxon (by key, else by a name with
-        consistent higher taxa), a planned one, or planned now."""
-        parent: TaxonRef | None = None
+        """The parent for a new taxon under `chain` [(rank, name, key)] (top first). The deepest
+        level that exists already (an archived taxon placed, a target taxon found by key or by a
+        name with consistent higher taxa, a planned taxon) is the anchor; only the levels below
+        it are planned. Levels above it are the target's business, never duplicated."""
+        levels = [(normalize_rank(rank), name, key) for rank, name, key in chain]
+        found = [self._find_level(levels[:position], *level, checklist) for position, level in enumerate(levels)]
+        anchor = max((position for position, (ref, _) in enumerate(found) if ref is not None), default=-1)
+        parent = found[anchor][0] if anchor >= 0 else None
         divergences: list[Divergence] = []
-        for position, (rank, name, key) in enumerate(chain):
-            rank = normalize_rank(rank)
-            level_key = name_key(parse_name(name).taxon_name or name)
-            if level_key in self.new:
-                parent = self.new[level_key].ref
-                continue
-            if self.placed.get(level_key) is not None:
-                parent = self.placed[level_key]
-                continue
-            existing = self._existing_level(chain[:position], rank, name, key, checklist)
-            if existing is not None:
-                found, conflict = existing
-                if conflict:
-                    divergences.append(Divergence("parent", f"{rank.lower()} {name} left out of the parent chain: {conflict}"))
-                else:
-                    parent = _ref(found)
+        for position in range(anchor + 1, len(levels)):
+            rank, name, key = levels[position]
+            conflict = found[position][1]
+            if conflict:
+                divergences.append(Divergence("parent", f"{rank.lower()} {name} left out of the parent chain: {conflict}"))
                 continue
             spec = NewTaxon(name=name, rank=to_antenna_rank(rank), gbif_key=key, gbif_checklist_key=checklist if key else "",
                             gbif_taxon_key=legacy_key(checklist, key), parent=parent, source=source)
-            self.new[level_key] = spec
+            self.new[name_key(parse_name(name).taxon_name or name)] = spec
             parent = spec.ref
         return parent, divergences
+
+    def _find_level(self, above, rank, name, key, checklist) -> tuple[TaxonRef | None, str]:
+        """(the taxon for this level if it exists or is planned, else None; a homonym note)."""
+        level_key = name_key(parse_name(name).taxon_name or name)
+        if level_key in self.new:
+            return self.new[level_key].ref, ""
+        if self.placed.get(level_key) is not None:
+            return self.placed[level_key], ""
+        majors = tuple((r, name_key(n)) for r, n, _ in above if r in MAJOR_RANKS)
+        cache_key = (rank, level_key, key, checklist, majors)
+        if cache_key not in self._levels:
+            self._levels[cache_key] = self._existing_level(above, rank, name, key, checklist)
+        existing = self._levels[cache_key]
+        if existing is None:
+            return None, ""
+        candidate, conflict = existing
+        return (None, conflict) if conflict else (_ref(candidate), "")
 
     def _existing_level(self, above, rank, name, key, checklist) -> tuple[TargetTaxon, str] | None:
         if key and checklist:

@@ -106,7 +106,7 @@ class GbifApiMatcher(Matcher):
     def match_one(self, query: Query) -> MatchResult:
         params = self.params(query)
         cache_query = urlencode(sorted((k, v) for k, v in params.items() if k != "checklistKey"))
-        body = self.cache.get(self.base_url, self.version, self.checklist_key, cache_query) if self.cache else None
+        body = self.cache.get(self.base_url, self.version, self.checklist_key, cache_query) if self.cache is not None else None
         if body is not None:
             self.cache_hits += 1
         else:
@@ -114,12 +114,12 @@ class GbifApiMatcher(Matcher):
             if not isinstance(body, dict):
                 raise MatcherUnavailable(f"{self.description}: unexpected answer from {self.endpoint}",
                                          source=self.description, url=self.endpoint)
-            if self.cache:
+            if self.cache is not None:
                 self.cache.put(self.base_url, self.version, self.checklist_key, cache_query, body)
         decode = decode_v2 if self.version == "v2" else decode_v1
         return decode(body, self.checklist_key, source=self.description)
 
     def close(self) -> None:
         self.http.close()
-        if self.cache:
+        if self.cache is not None:
             self.cache.close()

@@ -30,6 +30,7 @@ class LocalChecklistMatcher(Matcher):
         self.strict = strict
         self.fuzzy = fuzzy
         self.description = f"local checklist {self.index.title} ({describe(self.checklist_key)})"
+        self._ranks: dict[str, dict[str, str]] = {}  # usage id -> {rank: name} of its accepted classification
 
     def close(self) -> None:
         self.index.close()
@@ -64,6 +65,14 @@ class LocalChecklistMatcher(Matcher):
         best = ranked[0]
         rivals = [u for u in ranked[1:] if self._score(query, u) == self._score(query, best)
                   and self.index.accepted(u).id != self.index.accepted(best).id]
+        duplicates = ""
+        if rivals and all(self._placement(u) == self._placement(best) for u in rivals):
+            # The same name twice under the same parents: a duplicate in the checklist (the 2023
+            # Backbone has some), not a homonym. Either usage names the same taxon; take the
+            # oldest (lowest) key, as GBIF's own matcher does in the moth fixture.
+            best = min([best, *rivals], key=lambda u: (not u.id.isdigit(), int(u.id) if u.id.isdigit() else 0, u.id))
+            duplicates = f"{len(rivals) + 1} usages of this name under the same parents (duplicates); took {best.id}"
+            rivals = []
         if rivals:
             kingdoms = sorted({self._rank_name(u, "KINGDOM") or "?" for u in [best, *rivals]})
             return MatchResult.none(self.checklist_key, source=self.description,
@@ -75,7 +84,7 @@ class LocalChecklistMatcher(Matcher):
             confidence -= 1
         if len({self.index.accepted(u).id for u in candidates}) > 1:
             confidence -= 3  # a homonym or a pro parte name, decided by the hints and the authorship
-        note = "authorship differs" if agrees is False else ""
+        note = "; ".join(filter(None, ["authorship differs" if agrees is False else "", duplicates]))
         if by_identifier:
             note = "; ".join(filter(None, [note, f"the archive's key {by_identifier.id} is {by_identifier.canonical} in this checklist"]))
         return self._result(query, best, MatchType.EXACT, confidence, note)
@@ -166,9 +175,16 @@ class LocalChecklistMatcher(Matcher):
             return name_key(query.name) == name_key(usage.canonical)
         return epithets_stem(query_words[1:]) == epithets_stem(usage_words[1:])
 
+    def _placement(self, usage: Usage) -> tuple[str, ...]:
+        """The names above the accepted usage."""
+        return tuple(name_key(name) for _, name, _ in self.index.classification(self.index.accepted(usage))[:-1])
+
     def _rank_name(self, usage: Usage, rank: str) -> str:
-        accepted = self.index.accepted(usage)
-        return next((name for r, name, _ in self.index.classification(accepted) if r == rank), "")
+        ranks = self._ranks.get(usage.id)
+        if ranks is None:
+            accepted = self.index.accepted(usage)
+            ranks = self._ranks[usage.id] = {r: name for r, name, _ in self.index.classification(accepted)}
+        return ranks.get(rank, "")
 
     def _conflicts(self, query: Query, usage: Usage) -> bool:
         """A hint at kingdom..order that the usage contradicts: a homonym, not this taxon."""
