@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dwca_port.checks.identifiers import IdentifierSet, uuid_key
+from dwca_port.checks.identifiers import IdentifierSet, identifier_key
 from dwca_port.checks.rows import EVENT, OCCURRENCE, RowChecks, media_pair_key, short
 from dwca_port.extensions.base import DWC, Table
 from dwca_port.findings import Finding, Severity
@@ -84,11 +84,11 @@ class SecondPass:
         self.references = references
         self.report = report
         sets = check.state.identifier_sets
-        # identities whose repeats are only known now (UUIDs) and must be located
+        # unique identities with repeated keys: their lines are named now, the first spelling kept per key
         self.repeats = [
-            (identity, sets[(check.position, identity.index)], set())
+            (identity, sets[(check.position, identity.index)].duplicate_keys, {})
             for identity in check.identities
-            if identity.unique and (sets[(check.position, identity.index)].duplicate_keys or sets[(check.position, identity.index)].case_variants)
+            if identity.unique and sets[(check.position, identity.index)].duplicate_keys
         ]
         pairs = check.state.media_pairs.get(check.position)
         self.pairs = (pairs, set()) if pairs is not None and pairs.duplicate_keys else None
@@ -105,16 +105,20 @@ class SecondPass:
                 reference.values.append(value)
                 if len(reference.values) >= BATCH:
                     self._flush(reference)
-        for identity, identifiers, seen in self.repeats:
+        for identity, duplicates, first in self.repeats:
             value = values[identity.index]
-            key = uuid_key(value)
-            if key is not None and key in identifiers.duplicate_keys:
-                if key in seen:
-                    self.check.add(identity.item, identity.code, identity.severity, f"{short(value)} is not unique in the file", line, identity.term)
-                seen.add(key)
-            elif value in identifiers.case_variants:
+            key = identifier_key(value) if value else None
+            if key not in duplicates:
+                continue
+            if key not in first:
+                first[key] = (value, line)
+                continue
+            earlier, earlier_line = first[key]
+            if value == earlier:
+                self.check.add(identity.item, identity.code, identity.severity, f"{short(value)} is not unique in the file (first on line {earlier_line})", line, identity.term)
+            else:
                 code = identity.code if identity.case_severity is Severity.BLOCKING else "ID_NOT_UNIQUE_CASE_INSENSITIVE"
-                self.check.add(identity.item, code, identity.case_severity, f"{short(value)} repeats another identifier but for case (the IPT compares case-insensitively)", line, identity.term)
+                self.check.add(identity.item, code, identity.case_severity, f"{short(value)} repeats {short(earlier)} of line {earlier_line} but for case (the IPT compares case-insensitively)", line, identity.term)
         if self.pairs:
             owner, coreid, media = self.check.media_pair_source
             holder = owner(values) if owner else (values[coreid] if coreid is not None else "")

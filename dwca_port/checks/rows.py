@@ -247,7 +247,7 @@ class RowChecks:
 
                 def empty_coreid(line: int, values: list[str], index: int = table.id_index) -> None:
                     if not values[index]:
-                        add(25, "RECORD_REFERENTIAL_INTEGRITY_VIOLATION", Severity.BLOCKING, "empty coreid", line)
+                        add(25, "RECORD_REFERENTIAL_INTEGRITY_VIOLATION", Severity.BLOCKING, "empty coreid", line, column=index + 1)
 
                 self.rules.append(empty_coreid)
         if self.is_occurrence:
@@ -269,18 +269,13 @@ class RowChecks:
             self.state.identifier_sets[(self.position, identity.index)] = IdentifierSet()
 
     def collect_identifiers(self, line: int, values: list[str]) -> None:
+        """Empty identifiers are reported now; repeats once all keys are known (second pass)."""
         for identity in self.identities:
             value = values[identity.index]
-            if not value:
-                if identity.empty:
-                    self.add(*identity.empty, "identifier is empty", line, identity.term)
-                continue
-            earlier = self.state.identifier_sets[(self.position, identity.index)].add(value)
-            if earlier is not None and identity.unique:
-                if earlier == value:
-                    self.add(identity.item, identity.code, identity.severity, f"{short(value)} is not unique in the file", line, identity.term)
-                else:
-                    self.add(identity.item, identity.code if identity.case_severity is Severity.BLOCKING else "ID_NOT_UNIQUE_CASE_INSENSITIVE", identity.case_severity, f"{short(value)} repeats {short(earlier)} but for case (the IPT compares case-insensitively)", line, identity.term)
+            if value:
+                self.state.identifier_sets[(self.position, identity.index)].add(value)
+            elif identity.empty:
+                self.add(*identity.empty, "identifier is empty", line, identity.term)
 
     def _coordinate_rule(self) -> None:
         lat_term, lon_term = DWC + "decimalLatitude", DWC + "decimalLongitude"

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from dwca_port.checks.identifiers import IdentifierSet
+from dwca_port.checks.identifiers import IdentifierSet, identifier_key
 from dwca_port.checks.values import parse_event_date, parse_uri
 from dwca_port.extensions.base import DCTERMS, DWC, ECO, FULL, GBIF_PROFILE, Column, Kind, Table
 from dwca_port.findings import Severity
@@ -136,19 +136,32 @@ def test_eml_missing_is_a_warning_and_extra_files_are_local():
     assert found[(4, "EXTRA_FILE")].severity is Severity.LOCAL
 
 
-def test_identifier_sets_hold_uuids_compactly_and_find_repeats():
+def test_identifier_sets_hold_16_bytes_per_identifier_and_find_repeats():
     identifiers = IdentifierSet()
     uuids = [f"{n:08x}-aaaa-4bbb-8ccc-{n:012x}" for n in range(1000)]
-    for value in uuids + [uuids[7], "FISHES:1"]:
+    for value in uuids + [uuids[7], "FISHES:1", "fishes:1", uuids[3].upper()]:
         identifiers.add(value)
-    assert identifiers.add("fishes:1") == "FISHES:1"  # non-UUIDs: repeats known at once, case-insensitively
-    identifiers.add(uuids[3].upper())
     identifiers.finalize()
-    assert len(identifiers._keys) == 16 * 1001
-    assert identifiers.duplicate_keys == {bytes.fromhex(uuids[7].replace("-", ""))}
-    assert identifiers.case_variants == {uuids[3].upper()}
-    queries = [uuids[0], uuids[999], "00000000-0000-4000-8000-000000000000", "FISHES:1", "fishes:1", "other"]
-    assert identifiers.contains_many(queries) == [True, True, False, True, True, False]
+    assert len(identifiers._keys) == 16 * 1004
+    assert identifiers.duplicate_keys == {identifier_key(uuids[7]), identifier_key("FISHES:1"), identifier_key(uuids[3])}
+    assert identifier_key(uuids[3]) == bytes.fromhex(uuids[3].replace("-", ""))  # a UUID is its own key
+    queries = [uuids[0], uuids[999].upper(), "00000000-0000-4000-8000-000000000000", "Fishes:1", "other"]
+    assert identifiers.contains_many(queries) == [True, True, False, True, False]
+
+
+def test_repeats_are_named_with_the_line_they_repeat():
+    def change(editor):
+        table = editor.table_with(row_type=DWC + "Occurrence")
+        header, rows = editor.rows(table)
+        index = table.index_of(DWC + "occurrenceID")
+        rows[1][index] = rows[0][index].upper()
+        rows[2][index] = rows[0][index]
+        editor.write_rows(table, header, rows)
+
+    report, _ = findings(edited(change))
+    repeats = [finding for finding in report.findings if finding.code == "OCCURRENCE_NOT_UNIQUELY_IDENTIFIED"]
+    assert [(finding.line, finding.severity) for finding in repeats] == [(3, Severity.BLOCKING), (4, Severity.BLOCKING)]
+    assert "but for case" in repeats[0].message and "first on line 2" in repeats[1].message
 
 
 def test_empty_identifier_sets_answer_no():
