@@ -70,10 +70,12 @@ class ParsedName:
 _SPACES = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=500_000)
 def normalize_spaces(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text or "")).strip()
 
 
+@functools.lru_cache(maxsize=500_000)
 def fold(text: str) -> str:
     """Lower case without accents: 'Guenée' -> 'guenee'."""
     decomposed = unicodedata.normalize("NFKD", text or "")

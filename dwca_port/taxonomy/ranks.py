@@ -2,6 +2,8 @@
 Antenna's `TaxonRank` choices. Kept free of Django so matchers run without settings."""
 from __future__ import annotations
 
+import functools
+
 # Top to bottom. COL XR uses many intermediate ranks (DOMAIN, SUBPHYLUM, MEGACLASS...), so code
 # must never assume the seven Linnaean ones.
 RANK_ORDER: tuple[str, ...] = (
@@ -37,6 +39,7 @@ _ALIASES = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def normalize_rank(value: str | None) -> str:
     """'species', 'Species', 'subsp.' -> 'SPECIES', 'SUBSPECIES'; empty or unknown -> 'UNKNOWN'."""
     if not value:

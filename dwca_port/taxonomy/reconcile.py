@@ -22,7 +22,7 @@ import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .checklists import BACKBONE, describe, effective_checklist, legacy_key
+from .checklists import BACKBONE, describe, effective_checklist, legacy_key, resolve_checklist
 from .errors import PolicyError, TaxaRefused
 from .matchers.base import Matcher
 from .matchers.fallback import FallbackMatcher
@@ -65,7 +65,9 @@ class ArchivedTaxon:
     def __post_init__(self):
         object.__setattr__(self, "rank", normalize_rank(self.rank))
         object.__setattr__(self, "parents", tuple((normalize_rank(r), normalize_spaces(n)) for r, n in self.parents if n))
-        object.__setattr__(self, "gbif_key", str(self.gbif_key) if self.gbif_key not in (None, "") else None)
+        object.__setattr__(self, "gbif_key", str(self.gbif_key).strip() if self.gbif_key not in (None, "") else None)
+        if self.gbif_checklist_key:  # "backbone", "col-xr" or a dataset key
+            object.__setattr__(self, "gbif_checklist_key", resolve_checklist(self.gbif_checklist_key) or self.gbif_checklist_key)
 
     def keys(self) -> list[tuple[str, str]]:
         found = []

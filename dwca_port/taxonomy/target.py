@@ -59,7 +59,14 @@ class TargetTaxonomy(abc.ABC):
         """A taxon by its id."""
 
     def parent_chain(self, taxon: TargetTaxon) -> list[tuple[str, str]]:
-        """[(rank, name)] of the taxon's ancestors, top first."""
+        """[(rank, name)] of the taxon's ancestors, top first. Cached: a loaded taxon's
+        ancestors do not change during a reconciliation."""
+        cache = self.__dict__.setdefault("_chains", {})
+        if taxon.id not in cache:
+            cache[taxon.id] = self._walk_parents(taxon)
+        return list(cache[taxon.id])
+
+    def _walk_parents(self, taxon: TargetTaxon) -> list[tuple[str, str]]:
         chain, seen, parent_id = [], {taxon.id}, taxon.parent_id
         while parent_id is not None and parent_id not in seen:
             seen.add(parent_id)

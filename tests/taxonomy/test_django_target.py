@@ -130,7 +130,9 @@ def test_gbif_policy_end_to_end(api_matcher):
     load_antenna_taxonomy([e for e in ANTENNA_TAXA if e["family"] == "Nolidae"][:3])
     archive = [ArchivedTaxon("m", "Cenopis mesospila", "SPECIES", parents=LEPIDOPTERA + (("FAMILY", "Tortricidae"),)),
                ArchivedTaxon("c", "Calopteryx splendens", "SPECIES")]
-    result = Reconciler(DjangoTargetTaxonomy(), Policy.GBIF, api_matcher("v2", COL_XR)).reconcile(archive[1:])
+    target = DjangoTargetTaxonomy()
+    result = Reconciler(target, Policy.GBIF, api_matcher("v2", COL_XR)).reconcile(archive[1:])
+    assert target.unprefetched_lookups == 0  # GBIF's names were loaded in one more round, not one by one
     with transaction.atomic():
         taxa = create_missing_taxa(result)
     col = taxa["Calopteryx splendens"]

@@ -246,6 +246,12 @@ def test_backbone_keys_in_the_archive_col_xr_keys_in_the_target(target, api_matc
     assert by_crosswalk.match.key == "4DXXM" and by_crosswalk.match.checklist_key == COL_XR
 
 
+def test_checklist_aliases_in_the_archive(target):
+    target.add("Calopteryx splendens", "SPECIES", gbif_key="Q2M4", gbif_checklist_key=COL_XR)
+    result = reconcile(target, [archived("Calopteryx splendens", gbif_key="Q2M4", gbif_checklist_key="col-xr")])
+    assert result.decisions[0].method is Method.KEY
+
+
 def test_keys_of_another_checklist_are_never_compared(target):
     target.add("Calopteryx splendens", "SPECIES", gbif_key="Q2M4", gbif_checklist_key=COL_XR)
     result = reconcile(target, [archived("Calopteryx virgo", gbif_key="Q2M4", gbif_checklist_key=BACKBONE)])

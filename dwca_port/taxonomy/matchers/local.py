@@ -98,37 +98,48 @@ class LocalChecklistMatcher(Matcher):
         wanted = fold(" ".join(epithets))
 
         # Gender endings, hyphens, doubled letters: same stem in the same genus.
-        same_stem = [u for u in self.index.by_genus_stem(genus_key, stem) if not self._conflicts(query, u)]
-        found = self._closest(query, same_stem, lambda u: edit_distance(wanted, fold(_epithets(u)), 6))
+        same_stem = self.index.by_genus_stem(genus_key, stem)
+        found = self._closest(query, [(edit_distance(wanted, fold(_epithets(u.canonical)), 6), u) for u in same_stem])
         if found:
             return self._result(query, found, MatchType.FUZZY, 97, f"spelling variant of {found.canonical}")
 
         # One or two letters off within the genus.
         limit = allowed_distance(wanted)
         if limit:
-            in_genus = [u for u in self.index.by_genus(genus_key)
-                        if len(u.canonical.split(" ")) == len(words) and not self._conflicts(query, u)]
-            found = self._closest(query, in_genus, lambda u: edit_distance(wanted, fold(_epithets(u)), limit), limit)
+            found = self._closest(query, self._within(self.index.names_in_genus(genus_key), limit, len(words),
+                                                      lambda canonical: fold(_epithets(canonical)), wanted))
             if found:
-                distance = edit_distance(wanted, fold(_epithets(found)), limit)
+                distance = edit_distance(wanted, fold(_epithets(found.canonical)), limit)
                 return self._result(query, found, MatchType.FUZZY, 95 if distance == 1 else 90,
                                     f"{distance} letter(s) from {found.canonical}")
 
         # A misspelt genus with the same epithet.
         genus_limit = allowed_distance(words[0])
         if genus_limit:
-            same_epithet = [u for u in self.index.by_stem(stem) if not self._conflicts(query, u)]
-            found = self._closest(query, same_epithet,
-                                  lambda u: edit_distance(fold(words[0]), fold(u.canonical.split(" ")[0]), genus_limit),
-                                  genus_limit)
+            found = self._closest(query, self._within(self.index.names_with_stem(stem), genus_limit, len(words),
+                                                      lambda canonical: fold(canonical.split(" ")[0]), fold(words[0])))
             if found:
                 return self._result(query, found, MatchType.FUZZY, 88, f"genus spelt {found.canonical.split(' ')[0]}")
         return None
 
-    def _closest(self, query: Query, usages: list[Usage], distance, limit: int = 6) -> Usage | None:
-        """The usage at the smallest distance, if it is the only one there (by accepted taxon)."""
-        scored = [(distance(u), u) for u in usages]
-        scored = [(d, u) for d, u in scored if d <= limit]
+    def _within(self, names, limit: int, word_count: int, part, wanted: str) -> list[tuple[int, Usage]]:
+        """(distance, usage) of the (id, canonical) names whose `part` is within `limit` edits."""
+        close = []
+        for usage_id, canonical in names:
+            if canonical.count(" ") + 1 != word_count:
+                continue
+            candidate = part(canonical)
+            if abs(len(candidate) - len(wanted)) > limit:
+                continue
+            distance = edit_distance(wanted, candidate, limit)
+            if distance <= limit:
+                close.append((distance, self.index.usage(usage_id)))
+        return close
+
+    def _closest(self, query: Query, scored: list[tuple[int, Usage]]) -> Usage | None:
+        """The usage at the smallest distance, if it is the only one there (by accepted taxon);
+        usages whose classification contradicts the hints are out."""
+        scored = [(d, u) for d, u in scored if u is not None and not self._conflicts(query, u)]
         if not scored:
             return None
         best_distance = min(d for d, _ in scored)
@@ -232,5 +243,5 @@ class LocalChecklistMatcher(Matcher):
         )
 
 
-def _epithets(usage: Usage) -> str:
-    return " ".join(usage.canonical.split(" ")[1:])
+def _epithets(canonical: str) -> str:
+    return canonical.split(" ", 1)[1] if " " in canonical else ""

@@ -68,16 +68,19 @@ class Usage:
     canonical: str
     rank: str
     status: str
-    higher: tuple[tuple[str, str], ...]  # the denormalised kingdom..genus columns, when the archive has them
+    higher_json: str | None  # the denormalised kingdom..genus columns, when the archive has them
 
     @property
     def is_synonym(self) -> bool:
         return self.status in _SYNONYM_STATUSES or bool(self.accepted_id and self.accepted_id != self.id)
 
+    @property
+    def higher(self) -> tuple[tuple[str, str], ...]:
+        return tuple(tuple(pair) for pair in json.loads(self.higher_json)) if self.higher_json else ()
+
     @classmethod
     def from_row(cls, row) -> Usage:
-        higher = tuple(tuple(pair) for pair in json.loads(row[8])) if row[8] else ()
-        return cls(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], higher)
+        return cls(*row)
 
 
 def is_index_file(path: str | os.PathLike) -> bool:
@@ -119,6 +122,8 @@ class ChecklistIndex:
         self.title = self.meta.get("title", "") or self.path.name
         self._classification = functools.lru_cache(maxsize=100_000)(self._walk)
         self._usage = functools.lru_cache(maxsize=100_000)(self._fetch)
+        self.names_in_genus = functools.lru_cache(maxsize=4096)(self._names_in_genus)
+        self.names_with_stem = functools.lru_cache(maxsize=4096)(self._names_with_stem)
 
     # --- opening ----------------------------------------------------------------------------
 
@@ -164,11 +169,13 @@ class ChecklistIndex:
     def by_genus_stem(self, genus_key: str, stem: str) -> list[Usage]:
         return self._select("genus_key = ? AND stem = ?", (genus_key, stem))
 
-    def by_genus(self, genus_key: str) -> list[Usage]:
-        return self._select("genus_key = ? AND stem IS NOT NULL", (genus_key,))
+    def _names_in_genus(self, genus_key: str) -> tuple[tuple[str, str], ...]:
+        """(id, canonical) of the species-level names in a genus: the candidates of an edit-distance
+        search, read without the rest of the row."""
+        return tuple(self._db.execute("SELECT id, canonical FROM usage WHERE genus_key = ? AND stem IS NOT NULL", (genus_key,)))
 
-    def by_stem(self, stem: str) -> list[Usage]:
-        return self._select("stem = ?", (stem,))
+    def _names_with_stem(self, stem: str) -> tuple[tuple[str, str], ...]:
+        return tuple(self._db.execute("SELECT id, canonical FROM usage WHERE stem = ?", (stem,)))
 
     def _select(self, where: str, args: tuple) -> list[Usage]:
         return [Usage.from_row(row) for row in self._db.execute(f"SELECT {_COLUMNS} FROM usage WHERE {where}", args)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import asdict, dataclass, field
 
 from ..ranks import UNKNOWN
@@ -25,7 +26,11 @@ class Query:
     identifier: tuple[str, str] | None = None  # (checklist key, taxon key) the archive gave
 
     def hint(self, rank: str) -> str:
-        return next((name for hint_rank, name in self.hints if hint_rank == rank), "")
+        return self._hints_by_rank.get(rank, "")
+
+    @functools.cached_property
+    def _hints_by_rank(self) -> dict[str, str]:
+        return dict(self.hints)
 
 
 @dataclass(frozen=True)
