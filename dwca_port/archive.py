@@ -173,7 +173,10 @@ class Archive:
         return self._infos[name].file_size
 
     def open(self, name: str, max_bytes: int | None = None) -> BinaryIO:
-        """A buffered binary stream of one member, stopped at its declared size and at `max_bytes`."""
+        """A buffered binary stream of one member, stopped at its declared size and at `max_bytes`
+        (by default the archive-wide inflated limit)."""
+        if max_bytes is None:
+            max_bytes = configured("MAX_INFLATED_BYTES", MAX_INFLATED_BYTES)
         info = self._infos.get(name)
         if info is None:
             raise _refuse("DWCA_MEMBER_NOT_FOUND", "no such member in the archive", name)
@@ -204,7 +207,7 @@ class Archive:
 class _CappedStream(io.RawIOBase):
     """Counts inflated bytes: never more than the declared size, never more than the cap."""
 
-    def __init__(self, inner: BinaryIO, info: zipfile.ZipInfo, max_bytes: int | None):
+    def __init__(self, inner: BinaryIO, info: zipfile.ZipInfo, max_bytes: int):
         self._inner = inner
         self._name = info.filename
         self._declared = info.file_size
@@ -224,7 +227,7 @@ class _CappedStream(io.RawIOBase):
         self._count += len(data)
         if self._count > self._declared:
             raise _refuse("ARCHIVE_SIZE_MISMATCH", f"inflates past its declared size of {self._declared} bytes", self._name)
-        if self._cap is not None and self._count > self._cap:
+        if self._count > self._cap:
             raise _refuse("ARCHIVE_MEMBER_TOO_LARGE", f"more than {self._cap} bytes", self._name)
         buffer[: len(data)] = data
         return len(data)
