@@ -1,8 +1,12 @@
 """Taxonomy reconciliation: map archived taxa onto a target instance's taxonomy.
 
-Layout: `names` parses names; `matchers/` answers "which taxon is this name?" (GBIF API or a
-local checklist); `target` and `django_target` look up the instance's own taxa; `reconcile`
-decides per archived taxon; `create` writes the missing taxa; `report` explains the decisions.
+Layout:
+- `names`: parse names (gbif-name-parser plus hybrids, cf./aff., sp., complexes, ...);
+- `matchers/`: "which taxon is this name?" -- the GBIF species-match API or a local checklist index;
+- `target`, `django_target`: the instance's own taxa, in memory or from main.Taxon;
+- `decisions`: the data a reconciliation produces; `reconcile`: steps 1-3 (key, name, matcher);
+  `creation_plan`: step 4 (create with parent chains, or refuse, per policy);
+- `create`: write the missing taxa; `report`: CSV, JSON and a summary of the decisions.
 
 The importer's path (docs/taxonomy.md):
 
@@ -16,7 +20,8 @@ from .errors import (ChecklistIndexError, MatcherUnavailable, NameParserUnavaila
                      TaxaRefused, TaxonomyError)
 from .matchers import FallbackMatcher, GbifApiMatcher, LocalChecklistMatcher, MatchResult, MatchType, Query, build_matcher
 from .names import ParsedName, parse_name
-from .reconcile import ArchivedTaxon, Decision, Divergence, Method, NewTaxon, Policy, Reconciler, Reconciliation, TaxonRef
+from .decisions import ArchivedTaxon, Decision, Divergence, Method, NewTaxon, Policy, Reconciliation, TaxonRef
+from .reconcile import Reconciler
 from .target import InMemoryTargetTaxonomy, TargetTaxon, TargetTaxonomy
 
 __all__ = [

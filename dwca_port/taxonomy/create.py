@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from .decisions import Reconciliation, TaxonRef
 from .errors import StaleReconciliation
-from .reconcile import Reconciliation, TaxonRef
 
 _BATCH = 500
 
 
-def create_missing_taxa(result: Reconciliation, using: str = "default") -> dict[str, object]:
-    """Create `result.to_create` (parents first) and return {archived name: Taxon} for every
-    archived taxon that was mapped or created; refused ones are absent. Queries: one to check the
+def create_missing_taxa(result: Reconciliation, using: str = "default", key: str = "name") -> dict[str, object]:
+    """Create `result.to_create` (parents first) and return {archived name: Taxon} (or, with
+    key="uuid", {archived uuid: Taxon}) for every archived taxon that was mapped or created;
+    refused ones are absent. Queries: one to check the
     names are still free, the inserts, one to read ids back where the backend does not return
     them, one bulk update of the parent/synonym links, the calculated fields, one to load the
     mapped taxa."""
@@ -58,5 +59,5 @@ def create_missing_taxa(result: Reconciliation, using: str = "default") -> dict[
         for decision in result.decisions:
             ref = decision.target
             if ref is not None:
-                mapping[decision.archived.name] = existing[ref.id] if ref.exists else created[ref.name]
+                mapping[getattr(decision.archived, key)] = existing[ref.id] if ref.exists else created[ref.name]
         return mapping

@@ -10,7 +10,7 @@ import os
 from typing import IO
 
 from .checklists import describe
-from .reconcile import Decision, Method, Reconciliation
+from .decisions import Decision, Method, Reconciliation
 
 COLUMNS = (
     "archived_uuid", "archived_name", "archived_rank", "archived_gbif_key", "archived_checklist", "outcome", "method",
