@@ -520,6 +520,8 @@ class RowChecks:
 
         def rule(line: int, values: list[str]) -> None:
             value = get(values)
+            if not value:
+                return  # reported as a required value
             try:
                 version = parse_value(Kind.INTEGER, value)
             except ValueError:
