@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests" / "taxonomy"))
 from gbif_replay import FIXTURES, GbifReplayServer, load_moth_rows  # noqa: E402
 
 from dwca_port.taxonomy.matchers import ChecklistIndex, GbifApiMatcher, LocalChecklistMatcher, MatchCache, build_index  # noqa: E402
-from dwca_port.taxonomy.names import NameKind, parse_name  # noqa: E402
+from dwca_port.taxonomy.names import NameKind, clear_caches, parse_name  # noqa: E402
 from dwca_port.taxonomy.reconcile import ArchivedTaxon, Policy, Reconciler  # noqa: E402
 from dwca_port.taxonomy.target import InMemoryTargetTaxonomy  # noqa: E402
 
@@ -95,7 +95,7 @@ def bench_local(count: int, workdir: Path) -> None:
     empty.add_chain(LEPIDOPTERA)
     for label, onto, policy in (("onto a target holding half of them", target, Policy.MATCH),
                                 ("onto an empty target, every name through the matcher", empty, Policy.GBIF)):
-        parse_name.cache_clear()  # time the parsing too
+        clear_caches()  # time the parsing too
         matcher = LocalChecklistMatcher(ChecklistIndex(index_path))
         started, cpu_started = time.perf_counter(), time.process_time()
         result = Reconciler(onto, policy, matcher).reconcile(archive)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 
@@ -132,7 +133,7 @@ def parse_name(verbatim: str) -> ParsedName:
     return _parse(normalize_spaces(verbatim))
 
 
-_PREPARSED: dict[str, object] = {}
+_BATCH = threading.local()  # results of the last parse_all, handed over to _parse (per thread)
 
 
 def parse_names(names) -> list[ParsedName]:
@@ -140,17 +141,34 @@ def parse_names(names) -> list[ParsedName]:
     as one call per name."""
     texts = [normalize_spaces(n) for n in names]
     plain = [t for t in dict.fromkeys(texts) if t and not _is_hybrid_formula(t) and not _PROVISIONAL.search(t)
-             and not _CONCEPT_SUFFIX.search(t) and t not in _PREPARSED]
-    if plain:
-        _PREPARSED.update(zip(plain, parser_module().parse_all(plain)))
+             and not _CONCEPT_SUFFIX.search(t) and t not in _PARSED]
+    _BATCH.parsed = dict(zip(plain, parser_module().parse_all(plain))) if plain else {}
     try:
         return [_parse(t) for t in texts]
     finally:
-        _PREPARSED.clear()  # only a hand-over to _parse's cache, not a second cache
+        _BATCH.parsed = {}  # only a hand-over to _parse's cache, not a second cache
 
 
-@functools.lru_cache(maxsize=200_000)
+_PARSED: dict[str, ParsedName] = {}  # normalised text -> parse (a dict, so batches can skip what is known)
+_PARSED_MAX = 200_000
+
+
 def _parse(text: str) -> ParsedName:
+    found = _PARSED.get(text)
+    if found is None:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        found = _PARSED[text] = _parse_uncached(text)
+    return found
+
+
+def clear_caches() -> None:
+    """Forget every parse (benchmarks time the parsing this way)."""
+    _PARSED.clear()
+    parse_name.cache_clear()
+
+
+def _parse_uncached(text: str) -> ParsedName:
     if not text:
         return ParsedName(verbatim=text, taxon_name="", match_name="", match_rank=UNKNOWN, kind=NameKind.UNPARSED,
                           warnings=("empty name",))
@@ -179,7 +197,7 @@ def _is_hybrid_formula(text: str) -> bool:
 
 def _parse_plain(text: str) -> ParsedName:
     parser = parser_module()
-    parsed = _PREPARSED.get(text)
+    parsed = getattr(_BATCH, "parsed", {}).get(text)
     if parsed is None:  # not batch-parsed, or the batch found it unparsable: ask again for the reason
         try:
             parsed = parser.parse(text)

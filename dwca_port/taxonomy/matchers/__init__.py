@@ -21,6 +21,9 @@ __all__ = [
 ]
 
 
+COL_RELEASE_SECONDS = 30 * 24 * 3600
+
+
 def build_matcher(checklist: str | os.PathLike | None = "backbone", *, gbif_url: str | None = None,
                   api_version: str | None = None, fallback: str | os.PathLike | None = None,
                   cache_path: str | os.PathLike | None = None, progress=None, **api_options) -> Matcher:
@@ -34,7 +37,9 @@ def build_matcher(checklist: str | os.PathLike | None = "backbone", *, gbif_url:
             raise ValueError(f"--checklist must be backbone, col-xr, a checklist dataset key or a file; {checklist} does not exist")
         matcher: Matcher = LocalChecklistMatcher(checklist, progress=progress)
     else:
-        cache = MatchCache(cache_path or default_cache_path())
+        # The Backbone is frozen: its answers never age. COL XR has a release a month.
+        max_age = None if checklist_key == BACKBONE else COL_RELEASE_SECONDS
+        cache = MatchCache(cache_path or default_cache_path(), max_age_seconds=max_age)
         matcher = GbifApiMatcher(gbif_url or GBIF_API, api_version, checklist_key or BACKBONE, cache=cache, **api_options)
     if fallback:
         matcher = FallbackMatcher(matcher, LocalChecklistMatcher(fallback, progress=progress))

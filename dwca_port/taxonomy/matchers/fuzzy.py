@@ -31,25 +31,32 @@ def epithets_stem(epithets: list[str]) -> str:
 
 def edit_distance(first: str, second: str, limit: int) -> int:
     """Optimal string alignment distance (insertions, deletions, substitutions, adjacent
-    transpositions), or limit + 1 as soon as it is known to exceed `limit`."""
+    transpositions), or limit + 1 as soon as it is known to exceed `limit`. Only the diagonal
+    band |i - j| <= limit is computed: any alignment leaving it costs more than the limit."""
     if abs(len(first) - len(second)) > limit:
         return limit + 1
     if first == second:
         return 0
-    previous2: list[int] = []
-    previous = list(range(len(second) + 1))
+    over = limit + 1
+    width = len(second)
+    before_previous: list[int] = []
+    previous = [j if j <= limit else over for j in range(width + 1)]
     for i in range(1, len(first) + 1):
-        current = [i] + [0] * len(second)
-        for j in range(1, len(second) + 1):
-            cost = 0 if first[i - 1] == second[j - 1] else 1
-            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and first[i - 1] == second[j - 2] and first[i - 2] == second[j - 1]:
-                value = min(value, previous2[j - 2] + 1)
-            current[j] = value
-        if min(current) > limit:
-            return limit + 1
-        previous2, previous = previous, current
-    return previous[-1] if previous[-1] <= limit else limit + 1
+        current = [over] * (width + 1)
+        current[0] = i if i <= limit else over
+        best = current[0]
+        letter = first[i - 1]
+        for j in range(max(1, i - limit), min(width, i + limit) + 1):
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (letter != second[j - 1]))
+            if i > 1 and j > 1 and letter == second[j - 2] and first[i - 2] == second[j - 1]:
+                value = min(value, before_previous[j - 2] + 1)
+            current[j] = value if value < over else over
+            if value < best:
+                best = value
+        if best > limit:
+            return over
+        before_previous, previous = previous, current
+    return previous[width] if previous[width] <= limit else over
 
 
 def allowed_distance(word: str) -> int:
