@@ -2,17 +2,14 @@
 matchers wired to them, and a terminal summary that prints the accuracy figures."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # gbif_replay is a plain module next to the tests
+from dwca_port.taxonomy.checklists import BACKBONE
+from dwca_port.taxonomy.matchers import ChecklistIndex, GbifApiMatcher, LocalChecklistMatcher, MatchCache, build_index
 
-from gbif_replay import FIXTURES, GbifReplayServer  # noqa: E402
-
-from dwca_port.taxonomy.checklists import BACKBONE  # noqa: E402
-from dwca_port.taxonomy.matchers import ChecklistIndex, GbifApiMatcher, LocalChecklistMatcher, MatchCache, build_index  # noqa: E402
+from .gbif_replay import FIXTURES, GbifReplayServer
 
 MOTH_CHECKLIST = FIXTURES / "moth-checklist"
 LEPIDOPTERA = (("KINGDOM", "Animalia"), ("PHYLUM", "Arthropoda"), ("CLASS", "Insecta"), ("ORDER", "Lepidoptera"))
