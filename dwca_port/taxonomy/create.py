@@ -51,8 +51,9 @@ def create_missing_taxa(result: Reconciliation, using: str = "default", key: str
             taxon.parent_id, taxon.synonym_of_id = pk_of(spec.parent), pk_of(spec.synonym_of)
             if taxon.parent_id or taxon.synonym_of_id:
                 linked.append(taxon)
-        manager.bulk_update(linked, ["parent", "synonym_of"], batch_size=_BATCH)
-        Taxon.objects.db_manager(using).update_all_calculated_fields(list(created.values()))
+        if created:
+            manager.bulk_update(linked, ["parent", "synonym_of"], batch_size=_BATCH)
+            Taxon.objects.db_manager(using).update_all_calculated_fields(list(created.values()))
 
         existing = manager.in_bulk({d.target.id for d in result.decisions if d.target and d.target.exists})
         mapping = {}
