@@ -257,7 +257,8 @@ class AddUniqueConstraintConcurrently(AddConstraint):
             schema_editor.add_constraint(model, self.constraint)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        model = from_state.apps.get_model(app_label, self.model_name)
+        # The state without the constraint, as AddConstraint: SQLite rebuilds the table from it.
+        model = to_state.apps.get_model(app_label, self.model_name)
         alias = schema_editor.connection.alias
         if not self.allow_migrate_model(alias, model):
             return

@@ -1,9 +1,9 @@
 """Fill a nullable UUID column in committed batches of primary-key ranges.
 
 This is the backfill step of the identity migration (AddUUIDField) and what bench/uuid_backfill.py
-measures. Each batch is one short transaction, so no row or table lock is held for longer than
-one batch (about 0.1 s for 10,000 rows on PostgreSQL), and an interrupted run resumes: only rows
-whose UUID is still NULL are written.
+measures. Each batch is one short transaction (sized to take about 0.25 s at most), so no row lock
+is held longer than that and no table lock at all, and an interrupted run resumes: only rows whose
+UUID is still NULL are written.
 
 PostgreSQL generates the values in SQL (gen_random_uuid(), built in since PostgreSQL 13); other
 databases (SQLite) get uuid4 values from Python.
@@ -20,6 +20,9 @@ from django.conf import settings
 from django.db import transaction
 
 
+MIN_BATCH_SIZE = 100
+
+
 @dataclass
 class BackfillReport:
     table: str
@@ -27,14 +30,23 @@ class BackfillReport:
     batches: int = 0
     seconds: float = 0.0
     batch_seconds: list[float] = field(default_factory=list)
+    batch_sizes: list[int] = field(default_factory=list)
 
     @property
     def longest_batch_seconds(self) -> float:
         return max(self.batch_seconds, default=0.0)
 
+    def batch_seconds_percentile(self, percent: float) -> float:
+        ordered = sorted(self.batch_seconds)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * percent / 100))] if ordered else 0.0
+
 
 def default_batch_size() -> int:
     return int(getattr(settings, "UUID_BACKFILL_BATCH_SIZE", 10_000))
+
+
+def default_target_seconds() -> float:
+    return float(getattr(settings, "UUID_BACKFILL_BATCH_SECONDS", 0.25))
 
 
 def backfill_uuids(
@@ -44,18 +56,26 @@ def backfill_uuids(
     pk_column: str = "id",
     batch_size: int | None = None,
     progress: Callable[[BackfillReport, int, int], None] | None = None,
+    target_seconds: float | None = None,
 ) -> BackfillReport:
     """Give every row of `table` whose `column` is NULL a fresh UUID.
 
-    Batches are ranges [lo, lo + batch_size - 1] of the (integer) primary key, so none holds more
-    than `batch_size` rows; the next range starts at the next existing id, so gaps in the ids cost
-    nothing. Rows added after the run started are not visited (on PostgreSQL the migration gives
-    them a column default first). The caller's connection must be in autocommit mode on
-    PostgreSQL: each batch then commits on its own.
+    Batches are ranges [lo, lo + size - 1] of the (integer) primary key, so none holds more than
+    `size` rows; the next range starts at the next existing id, so gaps in the ids cost nothing.
+    `size` starts at `batch_size` (settings.UUID_BACKFILL_BATCH_SIZE), which stays its maximum,
+    and shrinks when a batch takes longer than `target_seconds` (0.25 s): a table with many
+    indexes, or a busy server, writes fewer rows per second, and a batch's row locks must stay
+    short whatever the table. On a plain table 10,000 rows take well under the target.
+
+    Rows added after the run started are not visited (on PostgreSQL the migration gives them a
+    column default first). The caller's connection must be in autocommit mode on PostgreSQL:
+    each batch then commits on its own.
     """
-    batch_size = batch_size or default_batch_size()
-    if batch_size < 1:
+    max_size = batch_size or default_batch_size()
+    if max_size < 1:
         raise ValueError("UUID_BACKFILL_BATCH_SIZE must be at least 1")
+    target = target_seconds or default_target_seconds()
+    size = max_size
     quote = connection.ops.quote_name
     q_table, q_column, q_pk = quote(table), quote(column), quote(pk_column)
     on_postgres = connection.vendor == "postgresql"
@@ -70,14 +90,17 @@ def backfill_uuids(
 
     next_start_sql = f"SELECT MIN({q_pk}) FROM {q_table} WHERE {q_pk} > %s"
     while lo is not None and lo <= last:
-        hi = min(lo + batch_size - 1, last)
+        hi = min(lo + size - 1, last)
         batch_started = time.perf_counter()
         if on_postgres:
             written = _backfill_range_in_sql(connection, q_table, q_column, q_pk, lo, hi)
         else:
             written = _backfill_range_in_python(connection, q_table, q_column, q_pk, lo, hi)
-        report.batch_seconds.append(time.perf_counter() - batch_started)
+        elapsed = time.perf_counter() - batch_started
+        report.batch_seconds.append(elapsed)
+        report.batch_sizes.append(hi - lo + 1)
         report.batches += 1
+        size = _next_size(size, elapsed, target, max_size)
         report.rows += written
         if progress:
             progress(report, hi, last)
@@ -87,6 +110,16 @@ def backfill_uuids(
             lo = cursor.fetchone()[0]
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _next_size(size: int, elapsed: float, target: float, max_size: int) -> int:
+    """Aim each batch at the target duration: shrink in proportion when over it, double when
+    well under it, within [MIN_BATCH_SIZE, max_size]."""
+    if elapsed > target:
+        size = int(size * target / elapsed)
+    elif elapsed < target / 2:
+        size *= 2
+    return max(min(size, max_size), min(MIN_BATCH_SIZE, max_size))
 
 
 def _backfill_range_in_sql(connection, q_table, q_column, q_pk, lo, hi) -> int:
