@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 TABLE = "main_sourceimage"
 DEPLOYMENTS = 10
 LOAD_CHUNK = 1_000_000
+LOCK_PROBE_TIMEOUT = 0.5  # seconds a probe write may wait for a lock before it counts as blocked
 
 
 def parse_args():
@@ -151,9 +152,13 @@ def migration_finish_phase(url: str, batch_size: int) -> dict:
     new_state = state.clone()
     operation.state_forwards("main", new_state)
     started = time.perf_counter()
+    connection.force_debug_cursor = True  # records every statement's duration in connection.queries
     with connection.schema_editor(atomic=False) as editor:
         operation.database_forwards("main", editor, state, new_state)
     seconds = time.perf_counter() - started
+    statements = [(float(q["time"]), q["sql"]) for q in connection.queries]
+    exclusive = [(t, sql) for t, sql in statements if sql.startswith("ALTER TABLE") and "VALIDATE" not in sql]
+    connection.force_debug_cursor = False
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT is_nullable FROM information_schema.columns WHERE table_name = %s AND column_name = 'uuid'", [TABLE]
@@ -164,7 +169,17 @@ def migration_finish_phase(url: str, batch_size: int) -> dict:
             [f"{TABLE}_uuid_key"],
         )
         valid = cursor.fetchone()[0]
-    return {"seconds": seconds, "nullable": nullable, "index_valid": valid, "rss": peak_rss_mb()}
+    def longest(matching):
+        return max((t for t, sql in statements if matching(sql)), default=0.0)
+
+    return {
+        "seconds": seconds, "nullable": nullable, "index_valid": valid, "rss": peak_rss_mb(),
+        "resume_pass": sum(t for t, sql in statements if sql.startswith("UPDATE")),
+        "create_index": longest(lambda sql: sql.startswith("CREATE UNIQUE INDEX CONCURRENTLY")),
+        "validate": longest(lambda sql: "VALIDATE CONSTRAINT" in sql),
+        "longest_exclusive": max(exclusive, default=(0.0, ""))[0],
+        "exclusive_count": len(exclusive),
+    }
 
 
 def run_in_fresh_process(function, *args):
@@ -176,23 +191,31 @@ def run_in_fresh_process(function, *args):
 
 
 class Prober(threading.Thread):
-    """Writes one random row every 0.1 s and keeps the slowest write per phase."""
+    """Writes one random row every 0.1 s and keeps, per phase, the slowest write and the number
+    of writes that waited more than LOCK_PROBE_TIMEOUT for a lock (lock_timeout errors). A slow
+    write that is not a lock wait is I/O: on this machine, checkpoints' fsyncs."""
 
     def __init__(self, url: str, max_id: int):
         super().__init__(daemon=True)
         self.url, self.max_id = url, max_id
         self.phase = None
         self.slowest: dict[str, float] = {}
+        self.blocked: dict[str, int] = {}
         self.stopping = threading.Event()
 
     def run(self):
         import psycopg
 
         with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"SET lock_timeout = '{int(LOCK_PROBE_TIMEOUT * 1000)}ms'")
             while not self.stopping.is_set():
                 phase = self.phase
                 started = time.perf_counter()
-                conn.execute(f"UPDATE {TABLE} SET size = size WHERE id = %s", (random.randint(1, self.max_id),))
+                try:
+                    conn.execute(f"UPDATE {TABLE} SET size = size WHERE id = %s", (random.randint(1, self.max_id),))
+                except psycopg.errors.LockNotAvailable:
+                    if phase:
+                        self.blocked[phase] = self.blocked.get(phase, 0) + 1
                 elapsed = time.perf_counter() - started
                 if phase:
                     self.slowest[phase] = max(self.slowest.get(phase, 0.0), elapsed)
@@ -310,11 +333,20 @@ def main() -> None:
             f"{figures['p50']:6.3f} {figures['p99']:6.3f} {figures['longest']:15.3f} {figures['rss']:11.0f} "
             f"{prober.slowest.get(phase, 0):19.3f}"
         )
+    print(
+        f"(slowest app write: a single-row UPDATE every 0.1 s from another connection; writes that waited "
+        f"over {LOCK_PROBE_TIMEOUT} s for a lock: migration {prober.blocked.get('migration', 0)}, raw {prober.blocked.get('raw', 0)})"
+    )
     print(f"ratio migration / raw: {ratio:.2f}x (target: within 1.5x); longest migration batch {ours['longest']:.3f} s (target: under 1 s)")
     print(f"(the migration process's RSS includes Django: {ours['rss_after_django_setup']:.0f} MB right after django.setup())")
     print(
-        f"rest of AddUUIDField: {finish['seconds']:.1f} s; slowest app write meanwhile {prober.slowest.get('finish', 0):.3f} s; "
-        f"column nullable afterwards: {finish['nullable']}, unique index valid: {finish['index_valid']}"
+        f"rest of AddUUIDField: {finish['seconds']:.1f} s = resume pass over the filled table {finish['resume_pass']:.1f} s "
+        f"+ CREATE UNIQUE INDEX CONCURRENTLY {finish['create_index']:.1f} s + VALIDATE CONSTRAINT {finish['validate']:.1f} s "
+        f"+ {finish['exclusive_count']} ALTER TABLE statements under ACCESS EXCLUSIVE, the longest {finish['longest_exclusive'] * 1000:.0f} ms"
+    )
+    print(
+        f"  slowest app write meanwhile {prober.slowest.get('finish', 0):.3f} s, writes blocked over {LOCK_PROBE_TIMEOUT} s by a lock: "
+        f"{prober.blocked.get('finish', 0)}; column nullable afterwards: {finish['nullable']}, unique index valid: {finish['index_valid']}"
     )
 
 
