@@ -324,11 +324,7 @@ class Importer:
                         return None
                 attributes[model_field.attname] = pk
             else:
-                if value is None and not model_field.null:
-                    value = "" if isinstance(model_field, (models.CharField, models.TextField)) else model_field.get_default()
-                elif value == "" and model_field.null:
-                    value = None
-                attributes[model_field.attname] = value
+                attributes[model_field.attname] = stored_value(model_field, value)
         if node.label == "main.Project":
             self._project_overrides(attributes)
         return attributes
@@ -406,17 +402,22 @@ class Importer:
         source_name, target_name = relation.m2m_field_name(), relation.m2m_reverse_field_name()
         target_node = graph.graph_target(relation)
         owner_term, target_term = table.columns[1].term, table.columns[2].term
-        created = 0
+        created = skipped = 0
         for batch in _batched(self.parsed_rows(table)):
             owners = self._pks(node, {v[owner_term] for _, v in batch})
             linked = self._pks(target_node, {v[target_term] for _, v in batch})
-            links = [
-                through(**{f"{source_name}_id": owners[v[owner_term]], f"{target_name}_id": linked[v[target_term]]})
-                for _, v in batch if v[owner_term] in owners and v[target_term] in linked
-            ]
-            through.objects.bulk_create(links, ignore_conflicts=True)
-            created += len(links)
-        self.report.models[f"{node.label}.{table.link}"].created += created
+            pairs = {(owners[v[owner_term]], linked[v[target_term]]) for _, v in batch
+                     if v[owner_term] in owners and v[target_term] in linked}
+            present = set(through.objects.filter(**{f"{source_name}_id__in": {a for a, _ in pairs},
+                                                    f"{target_name}_id__in": {b for _, b in pairs}})
+                          .values_list(f"{source_name}_id", f"{target_name}_id"))
+            through.objects.bulk_create(
+                [through(**{f"{source_name}_id": a, f"{target_name}_id": b}) for a, b in sorted(pairs - present)])
+            created += len(pairs - present)
+            skipped += len(pairs & present)
+        counts = self.report.models[f"{node.label}.{table.link}"]
+        counts.created += created
+        counts.skipped += skipped
 
     def _pks(self, node: graph.Node, uuids: set) -> dict:
         if node.scope is not Scope.PROJECT:
@@ -432,6 +433,16 @@ class Importer:
         create_roles_for_project(self.project)
         self.say("recomputing cached values")
         compare_caches(self)
+
+
+def stored_value(model_field: models.Field, value: Any) -> Any:
+    """An archived cell's value as the column stores it: an empty cell is NULL where the column
+    allows it, else the empty string (text) or the field's default."""
+    if value == "" and model_field.null:
+        return None
+    if value is None and not model_field.null:
+        return "" if isinstance(model_field, (models.CharField, models.TextField)) else model_field.get_default()
+    return value
 
 
 def _term(table: Table, field_name: str) -> str:

@@ -39,7 +39,7 @@ def resolve_shared(importer: Importer) -> None:
 
 def _attributes(importer: Importer, node: graph.Node, table, values: dict) -> dict:
     """Model attributes of an archived shared row; relations go through the shared maps."""
-    from dwca_port.importer import _term
+    from dwca_port.importer import _term, stored_value
 
     attributes = {}
     for field in node.fields():
@@ -47,10 +47,8 @@ def _attributes(importer: Importer, node: graph.Node, table, values: dict) -> di
         if field.is_relation:
             target = graph.graph_target(field)
             attributes[field.attname] = importer.shared[target.label].get(value) if value is not None and target else None
-        elif value is None and not field.null:
-            attributes[field.attname] = field.get_default() if field.has_default() else ""
         else:
-            attributes[field.attname] = value
+            attributes[field.attname] = stored_value(field, value)
     return attributes
 
 

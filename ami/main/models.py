@@ -18,6 +18,7 @@ from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 
+from ami.base.bulk import update_rows
 from ami.base.expressions import CanonicalJSON
 from ami.base.managers import NaturalKeyManager, NaturalKeyManagerMixin
 from ami.base.models import BaseModel
@@ -162,13 +163,24 @@ class Project(BaseModel):
         ("" for Occurrence itself, "occurrence__" for Detection, ...): score at or above the
         threshold, within the include taxa (or their descendants) and outside the exclude taxa."""
         q = Q(**{f"{occurrence_path}determination_score__gte": self.default_filters_score_threshold})
-        include = list(self.default_filters_include_taxa.values_list("pk", flat=True))
-        exclude = list(self.default_filters_exclude_taxa.values_list("pk", flat=True))
+        include, exclude = self.default_filter_taxa()
         if include:
-            q &= Q(**{f"{occurrence_path}determination_id__in": Taxon.objects.with_descendants(include)})
+            q &= Q(**{f"{occurrence_path}determination_id__in": include})
         if exclude:
-            q &= ~Q(**{f"{occurrence_path}determination_id__in": Taxon.objects.with_descendants(exclude)})
+            q &= ~Q(**{f"{occurrence_path}determination_id__in": exclude})
         return q
+
+    def default_filter_taxa(self) -> tuple[set[int], set[int]]:
+        """Ids of the include and exclude taxa with their descendants, computed once per instance
+        (a recomputation touches every event; the taxa walk is the same for all of them)."""
+        if not hasattr(self, "_default_filter_taxa"):
+            include = list(self.default_filters_include_taxa.values_list("pk", flat=True))
+            exclude = list(self.default_filters_exclude_taxa.values_list("pk", flat=True))
+            self._default_filter_taxa = (
+                Taxon.objects.with_descendants(include) if include else set(),
+                Taxon.objects.with_descendants(exclude) if exclude else set(),
+            )
+        return self._default_filter_taxa
 
     # -- calculated data ---------------------------------------------------------------------------
 
@@ -182,6 +194,7 @@ class Project(BaseModel):
         """Recompute every cached count of the project: events, deployments, capture detection counts."""
         Event.objects.update_calculated_fields_for_events(Event.objects.filter(project=self))
         for deployment in self.deployments.all():
+            deployment.project = self  # share the filter taxa computed once
             deployment.update_calculated_fields(save=True)
         update_detection_counts(SourceImage.objects.filter(project=self), project=self)
 
@@ -326,8 +339,9 @@ class EventQuerySet(models.QuerySet):
     def update_calculated_fields_for_events(self, events: Iterable[Event] | models.QuerySet) -> int:
         """Recompute the cached columns of many events and write them with one bulk_update."""
         events = list(events)
+        projects = Project.objects.in_bulk({event.project_id for event in events if event.project_id})
         for event in events:
-            event.update_calculated_fields(save=False)
+            event.update_calculated_fields(save=False, project=projects.get(event.project_id))
         return self.bulk_update(events, Event.CALCULATED_FIELDS, batch_size=1000) or len(events)
 
 
@@ -362,7 +376,7 @@ class Event(BaseModel):
 
     natural_key.dependencies = ["main.deployment"]
 
-    def update_calculated_fields(self, save: bool = True) -> None:
+    def update_calculated_fields(self, save: bool = True, project: Project | None = None) -> None:
         if not self.group_by and self.start:
             self.group_by = str(self.start.date())
         if not self.project_id and self.deployment_id:
@@ -374,7 +388,8 @@ class Event(BaseModel):
                 self.start = span["first"]
                 self.end = span["last"]
             self.captures_count = span["count"]
-            project = Project.objects.filter(pk=self.project_id).first() if self.project_id else None
+            if project is None and self.project_id:
+                project = Project.objects.filter(pk=self.project_id).first()
             filter_q = project.default_filter_q if project else _no_filter
             self.detections_count = (
                 Detection.objects.valid().filter(source_image__event=self).filter(filter_q("occurrence__")).distinct().count()
@@ -676,14 +691,17 @@ class TaxonQuerySet(models.QuerySet):
         return min(parentless, key=lambda taxon: RANK_ORDER.get(taxon.rank, len(RANK_ORDER)), default=None)
 
     def update_all_calculated_fields(self, taxa: Iterable[Taxon] | None = None) -> int:
-        """Rebuild display_name, parents_json and search_names of many taxa with one bulk_update.
+        """Rebuild display_name, parents_json and search_names of many taxa (changed rows only).
         Ancestors are read from one query of every taxon's (id, name, rank, parent)."""
         index = {pk: (name, rank, parent) for pk, name, rank, parent in Taxon.objects.values_list("pk", "name", "rank", "parent_id")}
-        taxa = list(taxa if taxa is not None else Taxon.objects.all())
-        for taxon in taxa:
+        fields = ("display_name", "parents_json", "search_names")
+        changed = []
+        for taxon in taxa if taxa is not None else Taxon.objects.all():
+            before = [getattr(taxon, name) for name in fields]
             taxon.update_calculated_fields(save=False, index=index)
-        Taxon.objects.bulk_update(taxa, ["display_name", "parents_json", "search_names"], batch_size=1000)
-        return len(taxa)
+            if [getattr(taxon, name) for name in fields] != before:
+                changed.append(taxon)
+        return update_rows(Taxon, changed, fields)
 
 
 class TaxonManager(NaturalKeyManagerMixin, models.Manager.from_queryset(TaxonQuerySet)):

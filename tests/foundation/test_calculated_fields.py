@@ -66,13 +66,14 @@ def test_taxon_parents_json_and_display_name(taxa):
 
 def test_grouping_into_sessions_by_gap_and_day(station):
     _night(station, T0, [0, 30, 60, 90])  # one night
-    _night(station, T0 + datetime.timedelta(days=1), [0, 10, 200, 210])  # a 3h20 gap splits it, same day -> same event
-    _night(station, T0 + datetime.timedelta(days=2, hours=3), [0])  # 01:00 next day: its own event
+    # 18:00 to 21:30 on 2 June with a 3h10 gap: two groups starting the same day share one event
+    _night(station, T0 + datetime.timedelta(days=1, hours=-4), [0, 10, 200, 210])
+    _night(station, T0 + datetime.timedelta(days=2, hours=3), [0])  # 01:00 on 4 June: its own event
     events = group_images_into_events(station)
-    assert [e.group_by for e in Event.objects.filter(deployment=station)] == ["2023-06-01", "2023-06-02", "2023-06-03"]
+    assert [e.group_by for e in Event.objects.filter(deployment=station)] == ["2023-06-01", "2023-06-02", "2023-06-04"]
     assert len(events) == 4  # four groups, two of which share a day and thus an event
     counts = dict(Event.objects.filter(deployment=station).values_list("group_by", "captures_count"))
-    assert counts == {"2023-06-01": 4, "2023-06-02": 4, "2023-06-03": 1}
+    assert counts == {"2023-06-01": 4, "2023-06-02": 4, "2023-06-04": 1}
     first = Event.objects.get(group_by="2023-06-01")
     assert (first.start, first.end) == (T0, T0 + datetime.timedelta(minutes=90))
 
