@@ -52,5 +52,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Exported project {project.pk} ({project.name}) to {summary.path} "
                           f"[{summary.profile} profile] in {summary.seconds:.1f} s")
         for table in summary.tables:
-            self.stdout.write(f"  {table.file:<52} {table.rows:>10,} rows {table.bytes:>14,} bytes")
+            size = f" {table.bytes:>14,} bytes" if options["format"] == "dwca" else ""
+            self.stdout.write(f"  {table.file:<52} {table.rows:>10,} rows{size}")
         self.stdout.write(f"  {'total':<52} {summary.rows:>10,} rows")
