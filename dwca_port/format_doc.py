@@ -1,0 +1,72 @@
+"""docs/format.md, rendered from the table declarations (a test keeps the file in step with them):
+    python manage.py describe_format > docs/format.md
+"""
+from __future__ import annotations
+
+from dwca_port import graph
+from dwca_port.extensions import all_tables
+from dwca_port.extensions.base import ANTENNA, FORMAT_VERSION, FULL, GBIF_PROFILE
+
+INTRO = f"""# The archive format
+
+A project travels as a Darwin Core Archive: a zip of tab-separated UTF-8 files (no BOM, `\\n`
+line ends, one header row), `meta.xml` naming every column's term, and `eml.xml` (EML 2.2.0,
+valid against the GBIF metadata profile 1.3). This page is generated from the declarations in
+`dwca_port/extensions/` and `dwca_port/graph.py` (`python manage.py describe_format`); it lists
+every table and column the toolkit writes. Archive layout version: {FORMAT_VERSION}.
+
+Two profiles come from the same declarations:
+
+- **gbif**: only rowTypes GBIF and the IPT know (the first five tables below); values are never
+  quoted, and tabs or line breaks inside values become spaces, as the IPT writes. No e-mail
+  address, no person's name, no credential. Occurrences are those the project's default filters
+  publish (score threshold, include and exclude taxa).
+- **full**: the same tables plus Antenna's own (namespace `{ANTENNA}`), one per model of the
+  project graph and one per many-to-many relation, so that a project moves between instances
+  with nothing lost. Values holding a tab, a quote or a line break are quoted (RFC 4180).
+
+Identifiers are the records' stored UUIDs, lowercase, never derived from names. Antenna tables
+hang from the Event core through their first column: the row's capture session, else its
+deployment, else the project's root event. Relations are written as the target's UUID (column
+`<relation>ID`). Dates and times in Antenna tables are the instance's local time without an
+offset (the project table states the time zone); Darwin Core dates carry their UTC offset.
+Columns marked *cache* are computed values: exported to be verified, recomputed on import.
+Storage credentials are never written; rows a clone copies, links or skips are listed in
+`docs/clone.md`.
+"""
+
+
+def _kind(column) -> str:
+    parts = [column.kind.value]
+    if column.required:
+        parts.append("required")
+    if column.unique:
+        parts.append("unique")
+    if column.calculated:
+        parts.append("cache")
+    if column.references:
+        parts.append(f"→ {column.references.rsplit('/', 1)[-1]}")
+    if column.vocabulary:
+        parts.append("one of " + ", ".join(f"`{v}`" for v in column.vocabulary))
+    return "; ".join(parts)
+
+
+def render() -> str:
+    lines = [INTRO]
+    for table in all_tables():
+        profiles = "both profiles" if GBIF_PROFILE in table.profiles else "full profile"
+        lines.append(f"\n## {table.file}\n")
+        node = graph.NODES_BY_LABEL.get(table.node) if table.node else None
+        lines.append(f"rowType `{table.row_type}` ({'core' if table.core else 'extension'}, {profiles}). {table.doc}")
+        if node and not table.link:
+            notes = []
+            if node.secret:
+                notes.append("never exported: " + ", ".join(node.secret))
+            if node.excluded:
+                notes.append("not carried: " + ", ".join(node.excluded))
+            if notes:
+                lines.append(f"\n{node.label}: " + "; ".join(notes) + ".")
+        lines.append("\n| # | Term | Kind | Notes |\n|---|---|---|---|")
+        for index, column in enumerate(table.columns):
+            lines.append(f"| {index} | `{column.term}` | {_kind(column)} | {column.doc.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
