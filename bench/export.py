@@ -1,0 +1,205 @@
+"""Benchmark export_project (full profile) against COPY and dumpdata (PostgreSQL; not a timed test).
+
+    .venv/bin/python bench/export.py [--images 1000000] [--detections 300000] [--occurrences 50000]
+        [--scale] [--dump-images 20000] [--cprofile] [--keep]
+
+In a fresh scratch database (`bench_export` on 127.0.0.1:5432, dropped and re-created, migrated
+with call_command) a synthetic project is seeded (ami.main.synthetic, COPY-based; one
+classification per detection), then, each step in its own spawned process so that its peak RSS
+(getrusage maxrss) is its own:
+
+1. export_project(project, path, "full", validate=False): rows written per second;
+2. validate_archive(path, profile="full") of that archive, timed on its own;
+3. PostgreSQL's own `COPY (SELECT ...) TO STDOUT (FORMAT csv)` of the same rows of the four big
+   tables (source images, occurrences, detections, classifications, with joins for the UUIDs of
+   their foreign keys, ordered by UUID), written to files: the ceiling;
+4. manage.py dumpdata (JSON) of the same four models on a subset (--dump-images source images
+   and their detections, classifications and occurrences), extrapolated to the whole project.
+
+With --scale the same is first run at 1/10 of the size, to show whether peak memory stays flat
+when the project grows 10x. The archive is kept in $BENCH_WORKDIR (default /tmp/antenna-dwca-bench)
+as export-<images>.zip, for bench/import.py. --cprofile profiles the export step (in its own
+process) and prints the top costs. The database is dropped at the end unless --keep.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as common  # noqa: E402
+
+DATABASE = "bench_export"
+BIG_FILES = ("antenna_sourceimage.txt", "antenna_occurrence.txt", "antenna_detection.txt", "antenna_classification.txt")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", type=int, default=1_000_000)
+    parser.add_argument("--detections", type=int, default=300_000, help="detections, and as many classifications")
+    parser.add_argument("--occurrences", type=int, default=50_000)
+    parser.add_argument("--scale", action="store_true", help="also run at 1/10 of the size (first), to compare peak memory")
+    parser.add_argument("--dump-images", type=int, default=20_000,
+                        help="source images in the dumpdata subset (with their detections, classifications, occurrences)")
+    parser.add_argument("--cprofile", action="store_true", help="profile the export step and print the top costs")
+    parser.add_argument("--keep", action="store_true", help="keep the database (default: drop it at the end)")
+    parser.add_argument("--database", default=DATABASE, help="scratch database name (must start with bench_)")
+    args = parser.parse_args(argv)
+    if not args.database.startswith("bench_"):
+        parser.error("the scratch database name must start with bench_")
+    return args
+
+
+# -- steps, each in a fresh process -----------------------------------------------------------------
+
+def seed(url: str, images: int, detections: int, occurrences: int) -> dict:
+    from ami.main.synthetic import SyntheticSpec, seed_synthetic_project
+
+    started = time.perf_counter()
+    project = seed_synthetic_project(
+        SyntheticSpec(images=images, detections_per_image=detections / images, occurrences=occurrences,
+                      name=f"Export benchmark {images}"), progress=None)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")  # as a real instance would be: visibility map set, statistics known
+    return {"seconds": time.perf_counter() - started, "project": project.pk,
+            "rows": common.table_rows(url, project.pk)}
+
+
+def export(url: str, project_id: int, path: str, cprofile: bool) -> dict:
+    from ami.main.models import Project
+    from dwca_port.export import export_project
+
+    project = Project.objects.get(pk=project_id)
+    profiler = None
+    if cprofile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    started = time.perf_counter()
+    summary = export_project(project, path, "full", progress=None, validate=False)
+    seconds = time.perf_counter() - started
+    result = {"seconds": seconds, "rows": summary.rows, "bytes": Path(path).stat().st_size,
+              "tables": {t.file: t.rows for t in summary.tables}}
+    if profiler:
+        profiler.disable()
+        result["profile"] = profile_text(profiler, path + ".prof")
+    return result
+
+
+def profile_text(profiler, dump: str, top: int = 30) -> str:
+    import io
+    import pstats
+
+    profiler.dump_stats(dump)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs()
+    out.write("== by own time (tottime) ==\n")
+    stats.sort_stats("tottime").print_stats(top)
+    out.write("== by cumulative time ==\n")
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+def validate(url: str, path: str) -> dict:
+    from dwca_port.validate import validate_archive
+
+    started = time.perf_counter()
+    report = validate_archive(path, profile="full")
+    return {"seconds": time.perf_counter() - started, "ok": report.ok,
+            "blocking": [str(f) for f in report.blocking[:5]]}
+
+
+# -- the parent ---------------------------------------------------------------------------------------------
+
+def run_size(args, images: int, detections: int, occurrences: int) -> dict:
+    workdir = common.WORKDIR
+    workdir.mkdir(parents=True, exist_ok=True)
+    archive = workdir / f"export-{images}.zip"
+    archive.unlink(missing_ok=True)
+    say = lambda message: print(f"  {message}", flush=True)  # noqa: E731
+    print(f"\n## {images:,} source images, {detections:,} detections and classifications, {occurrences:,} occurrences", flush=True)
+    url = common.recreate_database(args.database)
+    common.in_fresh_process(common.migrate, url)
+    seeded = common.in_fresh_process(seed, url, images, detections, occurrences)
+    project = seeded["project"]
+    big_rows = sum(seeded["rows"].values())
+    say(f"seeded in {seeded['seconds']:.1f} s: {seeded['rows']}")
+
+    exported = common.in_fresh_process(export, url, project, str(archive), args.cprofile)
+    say(f"export (validate=False): {exported['seconds']:.1f} s, {exported['rows']:,} archive rows, "
+        f"{exported['bytes'] / 1e6:.1f} MB, peak RSS {exported['rss']:.0f} MB")
+    if args.cprofile:
+        print(exported["profile"])
+    checked = common.in_fresh_process(validate, str(url), str(archive))
+    say(f"validate_archive: {checked['seconds']:.1f} s, ok={checked['ok']} {checked['blocking']}, peak RSS {checked['rss']:.0f} MB")
+    copied = common.in_fresh_process(common.copy_out, url, project, str(workdir / f"copy-out-{images}"))
+    say(f"COPY TO: {copied['seconds']:.1f} s, {copied['rows']:,} rows, {copied['bytes'] / 1e6:.1f} MB, peak RSS {copied['rss']:.0f} MB")
+    dumped = common.in_fresh_process(common.dumpdata_subset, url, project, min(args.dump_images, images),
+                                     str(workdir / f"dumpdata-{images}"))
+    say(f"dumpdata subset: {dumped['seconds']:.1f} s, {dumped['rows']:,} rows {dumped['per']}, peak RSS {dumped['rss']:.0f} MB")
+
+    big_in_archive = sum(exported["tables"].get(f, 0) for f in BIG_FILES)
+    return {
+        "images": images, "big_rows": big_rows, "archive_rows": exported["rows"], "big_in_archive": big_in_archive,
+        "export": exported, "validate": checked, "copy": copied, "dump": dumped, "seed": seeded, "archive": str(archive),
+    }
+
+
+def report(results: list[dict]) -> None:
+    print("\n## Results")
+    for r in results:
+        e, v, c, d = r["export"], r["validate"], r["copy"], r["dump"]
+        export_rate_all = r["archive_rows"] / e["seconds"]
+        # the like-for-like rate: the rows of the same four tables COPY writes, over the export's whole time
+        export_rate_same = r["big_rows"] / e["seconds"]
+        with_validation = r["big_rows"] / (e["seconds"] + v["seconds"])
+        copy_rate = c["rows"] / c["seconds"]
+        dump_rate = d["rows"] / d["seconds"]
+        dump_extrapolated = r["big_rows"] / dump_rate
+        print(f"\n### {r['images']:,} source images ({r['big_rows']:,} rows in the four big tables; "
+              f"{r['archive_rows']:,} rows in the archive, {e['bytes'] / 1e6:.1f} MB)")
+        print("| Method | Time | Rows/s | Peak RSS |")
+        print("|---|---|---|---|")
+        print(f"| export_project(full, validate=False) | {e['seconds']:.1f} s | {export_rate_same:,.0f} (same 4 tables' rows); "
+              f"{export_rate_all:,.0f} (all {r['archive_rows']:,} archive rows) | {e['rss']:.0f} MB |")
+        print(f"| validate_archive (separately) | {v['seconds']:.1f} s | {r['archive_rows'] / v['seconds']:,.0f} archive rows/s | {v['rss']:.0f} MB |")
+        print(f"| export + validation | {e['seconds'] + v['seconds']:.1f} s | {with_validation:,.0f} (same rows) | - |")
+        print(f"| COPY (SELECT ... joins) TO STDOUT csv, 4 tables | {c['seconds']:.1f} s | {copy_rate:,.0f} | {c['rss']:.0f} MB |")
+        print(f"| dumpdata JSON, subset of {d['rows']:,} rows | {d['seconds']:.1f} s, extrapolated to all: **{dump_extrapolated:.0f} s** "
+              f"(extrapolated) | {dump_rate:,.0f} | {d['rss']:.0f} MB |")
+        print(f"\nexport / COPY = {export_rate_same / copy_rate:.2f} (target >= 0.5: {'met' if export_rate_same / copy_rate >= 0.5 else 'NOT met'}); "
+              f"with validation {with_validation / copy_rate:.2f}")
+        print(f"export / dumpdata = {export_rate_same / dump_rate:.1f}x (target >= 10x: {'met' if export_rate_same / dump_rate >= 10 else 'NOT met'}); "
+              f"with validation {with_validation / dump_rate:.1f}x")
+    if len(results) == 2:
+        small, big = results
+        ratio = big["export"]["rss"] / small["export"]["rss"]
+        vratio = big["validate"]["rss"] / small["validate"]["rss"]
+        print(f"\npeak RSS at 10x: export {small['export']['rss']:.0f} -> {big['export']['rss']:.0f} MB ({ratio:.2f}x), "
+              f"validation {small['validate']['rss']:.0f} -> {big['validate']['rss']:.0f} MB ({vratio:.2f}x) "
+              f"(target flat: {'met' if ratio < 1.25 and vratio < 1.25 else 'NOT met'})")
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    sizes = [(args.images, args.detections, args.occurrences)]
+    if args.scale:
+        sizes.insert(0, (args.images // 10, args.detections // 10, args.occurrences // 10))
+    results = []
+    try:
+        for images, detections, occurrences in sizes:
+            results.append(run_size(args, images, detections, occurrences))
+    finally:
+        if not args.keep:
+            common.drop_database(args.database)
+    report(results)
+
+
+if __name__ == "__main__":
+    main()
