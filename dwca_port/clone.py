@@ -36,17 +36,6 @@ from dwca_port import graph
 from dwca_port.graph import Clone
 
 ROOT = "main.Project"  # the node whose rows_of is the project itself: created, not inserted
-# Ids of graph rows kept inside JSON fields: remapped like foreign keys.
-# TODO(graph.py): declare this on the main.SourceImageCollection node, e.g.
-#   json_references=(("kwargs", "deployment_ids", "main.Deployment"), ...), and read it from there.
-JSON_REFERENCES: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "main.SourceImageCollection": (
-        ("kwargs", "deployment_ids", "main.Deployment"),
-        ("kwargs", "research_site_ids", "main.Site"),
-        ("kwargs", "event_ids", "main.Event"),
-        ("kwargs", "image_ids", "main.SourceImage"),
-    ),
-}
 POSTGRES_MAX_PARAMETERS = 65_535  # the protocol's bound on one statement's parameters
 
 
@@ -202,7 +191,7 @@ class _Cloner:
                 values[f.attname] = getattr(fresh, f.attname)
             else:
                 values[f.attname] = self.remap(f, row[f.attname])
-        for field_name, key, label in JSON_REFERENCES.get(node.label, ()):
+        for field_name, key, label in node.json_references:
             document = values[node.model._meta.get_field(field_name).attname]
             if isinstance(document, dict) and isinstance(document.get(key), list):
                 document[key] = self.remap_ids(graph.NODES_BY_LABEL[label], document[key])
@@ -373,8 +362,9 @@ def _notes() -> list[str]:
             notes.append(f"{node.label}: cached fields start empty ({', '.join(node.calculated)})")
         if node.excluded:
             notes.append(f"{node.label}: not copied: {', '.join(node.excluded)} (files are not shared)")
-    for label, references in JSON_REFERENCES.items():
-        for field_name, key, target in references:
+    for node in graph.NODES:
+        label = node.label
+        for field_name, key, target in node.json_references:
             rule = {Clone.COPY: "point to the clone's copies", Clone.LINK: "are kept",
                     Clone.SKIP: "are emptied (not copied)"}[graph.NODES_BY_LABEL[target].clone]
             notes.append(f"{label}.{field_name}: {key} ({target}) {rule}")

@@ -29,6 +29,7 @@ from dwca_port.eml import parse_licence, write_eml
 from dwca_port.extensions import tables_for_profile
 from dwca_port.extensions.antenna import FORMAT_VERSION_TERM, ROLES_TERM, TIME_ZONE_TERM
 from dwca_port.extensions.base import FORMAT_VERSION, GBIF_PROFILE, Kind, Table
+from dwca_port.json_references import to_uuids
 from dwca_port.meta.write import write_meta_xml
 from dwca_port.metadata import dataset_metadata
 from dwca_port.selection import Selection
@@ -210,7 +211,13 @@ def antenna_rows(table: Table, context: ExportContext, selection: Selection) -> 
     values = rows.order_by("uuid").values_list("_core", "uuid", *paths, "pk")
     kinds = [column.kind for column in table.columns[: 2 + len(paths)]]
     virtual = _virtual_values(node, context)
+    # JSON fields holding primary keys of other rows: written with those rows' UUIDs instead.
+    json_positions = {2 + paths.index(name): name for name, _, _ in node.json_references}
     for record in values.iterator(chunk_size=CHUNK):
+        if json_positions:
+            record = list(record)
+            for position, name in json_positions.items():
+                record[position] = to_uuids(node, name, record[position])
         cells = [format_value(kind, value) for kind, value in zip(kinds, record)]
         if virtual:
             cells.extend(virtual(record[-1]))

@@ -50,6 +50,9 @@ class Node:
     secret: tuple[str, ...] = ()  # never exported (a same-instance clone keeps them)
     excluded: tuple[str, ...] = ()  # never travel at all (files, password hashes, login state)
     many_to_many: tuple[str, ...] = ()  # M2M fields that travel, as link tables
+    # Primary keys that upstream stores inside JSON fields: (JSON field, key, "app.Model"). A clone
+    # points them at its copies; the archive carries them as UUIDs, mapped back on import.
+    json_references: tuple[tuple[str, str, str], ...] = ()
     doc: str = ""
 
     @cached_property
@@ -192,6 +195,8 @@ NODES: tuple[Node, ...] = (
     Node(
         "main.SourceImageCollection", Scope.PROJECT, Clone.COPY, project_paths=("project",),
         many_to_many=("images",),
+        json_references=(("kwargs", "deployment_ids", "main.Deployment"), ("kwargs", "research_site_ids", "main.Site"),
+                         ("kwargs", "event_ids", "main.Event"), ("kwargs", "image_ids", "main.SourceImage")),
         doc="Capture sets; a clone copies the definition without the captures.",
     ),
     Node(
@@ -216,6 +221,8 @@ NODES: tuple[Node, ...] = (
     Node(
         "exports.DataExport", Scope.PROJECT, Clone.SKIP, project_paths=("project",),
         calculated=("filters_display", "record_count", "file_size"),
+        json_references=(("filters", "collection_id", "main.SourceImageCollection"),
+                         ("filters", "taxa_list_id", "main.TaxaList")),
         doc="Records of earlier data exports (the files themselves do not travel).",
     ),
     Node(

@@ -35,6 +35,7 @@ from dwca_port.extensions import tables_for_profile
 from dwca_port.extensions.antenna import FORMAT_VERSION_TERM, ROLES_TERM, TIME_ZONE_TERM, identifier_term, node_table
 from dwca_port.extensions.base import FORMAT_VERSION, FULL, Kind, Table
 from dwca_port.graph import Scope
+from dwca_port.json_references import to_pks
 from dwca_port.sources import SourceError, TableSource, open_source
 from dwca_port.values import ValueError_, parse_value
 
@@ -298,6 +299,7 @@ class Importer:
     def _attributes(self, node, table, fields, values, targets, line, self_refs) -> dict | None:
         """Model attributes of one archived row; None when the row cannot be kept (reported)."""
         attributes = {}
+        json_reference_fields = {name for name, _, _ in node.json_references}
         for model_field in fields:
             if model_field in self_refs:
                 continue
@@ -324,6 +326,8 @@ class Importer:
                         return None
                 attributes[model_field.attname] = pk
             else:
+                if model_field.name in json_reference_fields:
+                    value = to_pks(node, model_field.name, value)
                 attributes[model_field.attname] = stored_value(model_field, value)
         if node.label == "main.Project":
             self._project_overrides(attributes)

@@ -40,6 +40,11 @@ def test_full_round_trip_is_identical(demo, export):
     assert not report.cache_differences, report.cache_difference_examples
     second = export(Project.objects.get())
     assert data_files(first) == data_files(second)
+    # ids kept in JSON travel as UUIDs and point at the imported rows
+    collection = Project.objects.get().sourceimage_collections.get()
+    assert sorted(collection.kwargs["image_ids"]) == sorted(collection.images.values_list("pk", flat=True))
+    assert b"image_ids" in data_files(first)["antenna_sourceimagecollection.txt"]
+    assert str(collection.images.first().uuid).encode() in data_files(first)["antenna_sourceimagecollection.txt"]
 
 
 def test_json_round_trip_is_identical(demo, export, tmp_path):
