@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from dwca_port.importer import CONFLICT_MODES, ImportError_, ImportOptions, import_project
+from dwca_port.taxa_import import POLICIES, TaxaSettings
 
 
 class Command(BaseCommand):
@@ -23,12 +24,13 @@ class Command(BaseCommand):
         parser.add_argument("--owner", metavar="EMAIL", help="Make this existing user the project's owner.")
         parser.add_argument("--into-organization", metavar="SLUG", help="Put the project in this organization.")
         parser.add_argument("--report", metavar="FILE", help="Also write the report as JSON to FILE.")
+        add_taxa_arguments(parser)
         parser.add_argument("--quiet", action="store_true", help="No progress on stderr.")
 
     def handle(self, *args, **o):
         options = ImportOptions(
             on_conflict=o["on_conflict"], dry_run=o["dry_run"], create_missing_users=o["create_missing_users"],
-            owner_email=o["owner"], into_organization=o["into_organization"],
+            owner_email=o["owner"], into_organization=o["into_organization"], taxa=taxa_settings(o),
         )
         try:
             report = import_project(o["archive"], options, progress=None if o["quiet"] else self.stderr)
@@ -49,11 +51,10 @@ class Command(BaseCommand):
         out(f"  {'model':<44} {'created':>9} {'skipped':>9} {'updated':>9} {'dropped':>9}")
         for label, counts in report.models.items():
             out(f"  {label:<44} {counts.created:>9} {counts.skipped:>9} {counts.updated:>9} {counts.dropped:>9}")
-        decisions = {}
-        for taxon in report.taxa:
-            decisions[taxon["decision"]] = decisions.get(taxon["decision"], 0) + 1
-        if decisions:
-            out("  taxa: " + ", ".join(f"{n} by {d}" if d != "created" else f"{n} created" for d, n in sorted(decisions.items())))
+        summary = getattr(report, "taxa_summary", "")
+        if summary:
+            for line in summary.splitlines():
+                out(f"  taxa: {line}" if not line.startswith(" ") else f"  {line}")
         if report.users_not_found:
             out(f"  users not found ({len(report.users_not_found)}): {', '.join(report.users_not_found)}"
                 " — their memberships were not created; their identifications were kept without a user")
@@ -69,3 +70,21 @@ class Command(BaseCommand):
                 + ", ".join(f"{k} ({n})" for k, n in report.cache_differences.items()))
         else:
             out("  cached values: all recomputed values equal the archive's")
+
+
+def add_taxa_arguments(parser) -> None:
+    """--taxa, --checklist, --gbif-url: how the archive's taxa are mapped (shared with reconcile_taxa)."""
+    parser.add_argument("--taxa", choices=POLICIES, default="match",
+                        help="Archived taxa not found here by key or name: match (default: ask the matcher if a "
+                             "--checklist is given, else create them from the archive), gbif (create only what GBIF "
+                             "knows, as GBIF has it; needs --checklist), create (create from the archive, no matcher) "
+                             "or strict (create nothing: refuse the import if a taxon cannot be mapped).")
+    parser.add_argument("--checklist", metavar="backbone|col-xr|PATH",
+                        help="The matcher: the GBIF Backbone or Catalogue of Life XR through the GBIF species-match "
+                             "API, or a local checklist (a Taxon-core DwC-A or its index). Default: no matcher.")
+    parser.add_argument("--gbif-url", metavar="URL",
+                        help="The GBIF API or a self-hosted matching-ws (default https://api.gbif.org).")
+
+
+def taxa_settings(options: dict) -> TaxaSettings:
+    return TaxaSettings(policy=options["taxa"], checklist=options["checklist"], gbif_url=options["gbif_url"])

@@ -1,0 +1,99 @@
+"""python manage.py reconcile_taxa nunavik.zip [--taxa=match|gbif|create|strict] [--checklist backbone|col-xr|PATH]
+[--gbif-url URL] [--report taxa.csv|taxa.json]
+
+A dry run of the taxa part of an import: how each archived taxon would map onto this instance's
+taxonomy, what would be created and what refused. Reads the archive and the database, writes
+nothing to the database. Exit status 0, or 1 when the policy would refuse taxa (the import would
+be refused too).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from dwca_port.management.commands.import_project import add_taxa_arguments, taxa_settings
+
+
+class Command(BaseCommand):
+    help = "Report how an archive's taxa would map onto this instance's taxonomy (dry: writes nothing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("archive", help="The .zip archive, its folder, or the .json document.")
+        add_taxa_arguments(parser)
+        parser.add_argument("--report", metavar="FILE",
+                            help="Write one row per archived taxon to FILE: CSV (.csv) or JSON (.json).")
+        parser.add_argument("--quiet", action="store_true", help="No progress on stderr.")
+
+    def handle(self, *args, **o):
+        from dwca_port import graph
+        from dwca_port.extensions.antenna import node_table
+        from dwca_port.taxa_import import TaxaSettingsError, one_line, reconcile_rows
+        from dwca_port.taxonomy import MatcherUnavailable, TaxonomyError, report
+
+        destination = Path(o["report"]) if o["report"] else None
+        if destination is not None and destination.suffix.lower() not in (".csv", ".json"):
+            raise CommandError(f"--report must end in .csv or .json: {destination}")
+        node = graph.NODES_BY_LABEL["main.Taxon"]
+        table = node_table(node)
+        rows = self._rows(o["archive"], table)
+        progress = None if o["quiet"] else (lambda message: (self.stderr.write(message), self.stderr.flush()))
+        try:
+            result = reconcile_rows(node, table, rows, taxa_settings(o), progress)
+        except MatcherUnavailable as error:
+            raise CommandError(f"the matcher is unavailable ({one_line(error)}); retry later or give a local --checklist") from None
+        except (TaxonomyError, TaxaSettingsError) as error:
+            raise CommandError(one_line(error)) from None
+        if destination is not None:
+            try:
+                (report.write_json if destination.suffix.lower() == ".json" else report.write_csv)(result, destination)
+            except OSError as error:
+                raise CommandError(f"cannot write the report to {destination}: {error.strerror or error}") from None
+        self.stdout.write(report.summary(result))
+        if destination is not None:
+            self.stdout.write(f"Report: {destination} ({len(result.decisions)} rows).")
+        if result.refused:
+            self.stdout.flush()
+            raise CommandError(f"{len(result.refused)} archived taxa would be refused with --taxa={result.policy.value}; "
+                               "the import would write nothing", returncode=1)
+
+    def _rows(self, path: str, table) -> list[dict]:
+        """The archive's taxon rows as {term: value}, each cell parsed by its column's kind."""
+        from dwca_port.sources import SourceError, open_source
+        from dwca_port.values import ValueError_, parse_value
+
+        if not Path(path).exists():
+            raise CommandError(f"{path}: no such file or folder")
+        try:
+            source = open_source(path)
+        except SourceError as error:
+            raise CommandError(str(error.finding)) from None
+        except Exception as error:  # the archive layer reports its own findings
+            finding = getattr(error, "finding", None)
+            if finding is None:
+                raise
+            raise CommandError(str(finding)) from None
+        try:
+            if not source.has(table):
+                raise CommandError(f"{path}: no Antenna taxon table (rowType {table.row_type}); "
+                                   "only a full-profile archive carries taxa")
+            rows = []
+            for line, cells in source.rows(table):
+                values = {}
+                for index, (column, cell) in enumerate(zip(table.columns, cells)):
+                    try:
+                        values[column.term] = parse_value(column.kind, cell)
+                    except ValueError_ as error:
+                        raise CommandError(f"{source.member(table)}, line {line}, column {index + 1} ({column.name}): "
+                                           f"{error}") from None
+                rows.append(values)
+            return rows
+        except SourceError as error:
+            raise CommandError(str(error.finding)) from None
+        finally:
+            source.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("run it through manage.py")
