@@ -105,6 +105,82 @@ def _project_filter(label: str, project_id: int) -> dict:
     }[label]
 
 
+# -- seeding, exporting, validating (steps of bench/export.py and bench/import.py) ----------------------------------------------------------------
+
+def seed_project(url: str, images: int, detections: int, occurrences: int) -> dict:
+    from ami.main.synthetic import SyntheticSpec, seed_synthetic_project
+
+    started = time.perf_counter()
+    project = seed_synthetic_project(
+        SyntheticSpec(images=images, detections_per_image=detections / images, occurrences=occurrences,
+                      name=f"Export benchmark {images}"), progress=None)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")  # as a real instance would be: visibility map set, statistics known
+    return {"seconds": time.perf_counter() - started, "project": project.pk,
+            "rows": table_rows(url, project.pk)}
+
+
+def export_archive(url: str, project_id: int, path: str, cprofile: bool) -> dict:
+    from ami.main.models import Project
+    from dwca_port.export import export_project
+
+    project = Project.objects.get(pk=project_id)
+    profiler = None
+    if cprofile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    import io
+    import re
+
+    progress = io.StringIO()  # "[  12.3s] file: N rows" after each table: per-table times
+    started = time.perf_counter()
+    summary = export_project(project, path, "full", progress=progress, validate=False)
+    seconds = time.perf_counter() - started
+    ends = {}
+    for line in progress.getvalue().splitlines():
+        match = re.match(r"\[\s*([0-9.]+)s\] (\S+): [0-9,]+ rows$", line)
+        if match:
+            ends[match.group(2)] = float(match.group(1))
+    table_seconds, previous = {}, 0.0
+    for t in summary.tables:
+        if t.file in ends:
+            table_seconds[t.file] = ends[t.file] - previous
+            previous = ends[t.file]
+    result = {"seconds": seconds, "rows": summary.rows, "bytes": Path(path).stat().st_size,
+              "tables": {t.file: t.rows for t in summary.tables}, "table_seconds": table_seconds}
+    if profiler:
+        profiler.disable()
+        result["profile"] = profile_text(profiler, path + ".prof")
+    return result
+
+
+def profile_text(profiler, dump: str, top: int = 30) -> str:
+    import io
+    import pstats
+
+    profiler.dump_stats(dump)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs()
+    out.write("== by own time (tottime) ==\n")
+    stats.sort_stats("tottime").print_stats(top)
+    out.write("== by cumulative time ==\n")
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+def validate_step(url: str, path: str) -> dict:
+    from dwca_port.validate import validate_archive
+
+    started = time.perf_counter()
+    report = validate_archive(path, profile="full")
+    return {"seconds": time.perf_counter() - started, "ok": report.ok,
+            "blocking": [str(f) for f in report.blocking[:5]]}
+
+
 # -- COPY baselines ----------------------------------------------------------------------------------
 
 def copy_queries(project_id: int) -> dict[str, str]:

@@ -53,66 +53,12 @@ def parse_args(argv=None):
     return args
 
 
-# -- steps, each in a fresh process -----------------------------------------------------------------
+# -- steps, each in a fresh process (in _common, so that bench/import.py can run them too) -----------
 
-def seed(url: str, images: int, detections: int, occurrences: int) -> dict:
-    from ami.main.synthetic import SyntheticSpec, seed_synthetic_project
-
-    started = time.perf_counter()
-    project = seed_synthetic_project(
-        SyntheticSpec(images=images, detections_per_image=detections / images, occurrences=occurrences,
-                      name=f"Export benchmark {images}"), progress=None)
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")  # as a real instance would be: visibility map set, statistics known
-    return {"seconds": time.perf_counter() - started, "project": project.pk,
-            "rows": common.table_rows(url, project.pk)}
-
-
-def export(url: str, project_id: int, path: str, cprofile: bool) -> dict:
-    from ami.main.models import Project
-    from dwca_port.export import export_project
-
-    project = Project.objects.get(pk=project_id)
-    profiler = None
-    if cprofile:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        profiler.enable()
-    started = time.perf_counter()
-    summary = export_project(project, path, "full", progress=None, validate=False)
-    seconds = time.perf_counter() - started
-    result = {"seconds": seconds, "rows": summary.rows, "bytes": Path(path).stat().st_size,
-              "tables": {t.file: t.rows for t in summary.tables}}
-    if profiler:
-        profiler.disable()
-        result["profile"] = profile_text(profiler, path + ".prof")
-    return result
-
-
-def profile_text(profiler, dump: str, top: int = 30) -> str:
-    import io
-    import pstats
-
-    profiler.dump_stats(dump)
-    out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out).strip_dirs()
-    out.write("== by own time (tottime) ==\n")
-    stats.sort_stats("tottime").print_stats(top)
-    out.write("== by cumulative time ==\n")
-    stats.sort_stats("cumulative").print_stats(top)
-    return out.getvalue()
-
-
-def validate(url: str, path: str) -> dict:
-    from dwca_port.validate import validate_archive
-
-    started = time.perf_counter()
-    report = validate_archive(path, profile="full")
-    return {"seconds": time.perf_counter() - started, "ok": report.ok,
-            "blocking": [str(f) for f in report.blocking[:5]]}
+seed = common.seed_project
+export = common.export_archive
+validate = common.validate_step
+profile_text = common.profile_text
 
 
 # -- the parent ---------------------------------------------------------------------------------------------
@@ -134,6 +80,8 @@ def run_size(args, images: int, detections: int, occurrences: int) -> dict:
     exported = common.in_fresh_process(export, url, project, str(archive), args.cprofile)
     say(f"export (validate=False): {exported['seconds']:.1f} s, {exported['rows']:,} archive rows, "
         f"{exported['bytes'] / 1e6:.1f} MB, peak RSS {exported['rss']:.0f} MB")
+    slowest = sorted(exported.get("table_seconds", {}).items(), key=lambda kv: -kv[1])[:8]
+    say("slowest tables: " + ", ".join(f"{name} {s:.1f} s ({exported['tables'][name]:,} rows)" for name, s in slowest))
     if args.cprofile:
         print(exported["profile"])
     checked = common.in_fresh_process(validate, str(url), str(archive))

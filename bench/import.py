@@ -27,7 +27,6 @@ end unless --keep.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -58,13 +57,6 @@ def parse_args(argv=None):
     return args
 
 
-def _export_module():
-    spec = importlib.util.spec_from_file_location("bench_export_script", HERE / "export.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 # -- steps, each in a fresh process -----------------------------------------------------------------
 
 def do_import(url: str, archive: str, cprofile: bool) -> dict:
@@ -90,7 +82,7 @@ def do_import(url: str, archive: str, cprofile: bool) -> dict:
               "big_rows": common.table_rows(url, project.pk),
               "cache_differences": report.cache_differences}
     if profiler:
-        result["profile"] = _export_module().profile_text(profiler, archive + ".import.prof")
+        result["profile"] = common.profile_text(profiler, archive + ".import.prof")
     return result
 
 
@@ -162,13 +154,12 @@ def ensure_archive(args, images, detections, occurrences) -> Path:
     if archive.exists():
         return archive
     print(f"  {archive} is missing: seeding and exporting it", flush=True)
-    exporter = _export_module()
     common.WORKDIR.mkdir(parents=True, exist_ok=True)
     url = common.recreate_database(SOURCE_DATABASE)
     try:
         common.in_fresh_process(common.migrate, url)
-        seeded = common.in_fresh_process(exporter.seed, url, images, detections, occurrences)
-        common.in_fresh_process(exporter.export, url, seeded["project"], str(archive), False)
+        seeded = common.in_fresh_process(common.seed_project, url, images, detections, occurrences)
+        common.in_fresh_process(common.export_archive, url, seeded["project"], str(archive), False)
     finally:
         common.drop_database(SOURCE_DATABASE)
     return archive
