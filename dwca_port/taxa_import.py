@@ -14,7 +14,7 @@ become `ImportError_` raised inside the transaction: nothing is written.
 from __future__ import annotations
 
 import uuid as uuid_module
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dwca_port import graph
@@ -32,11 +32,14 @@ _BATCH = 500
 class TaxaSettings:
     """How the import maps the archive's taxa: the policy, and the matcher (`checklist`:
     backbone, col-xr, a checklist dataset key or the path of a local checklist; `gbif_url`: a
-    GBIF API or a self-hosted matching-ws, default api.gbif.org). No checklist: no matcher."""
+    GBIF API or a self-hosted matching-ws, default api.gbif.org). No checklist: no matcher.
+    `matcher_options` go to `build_matcher` as they are (cache_path, retries, backoff, timeout,
+    max_requests_per_second...): the command line leaves them at their defaults."""
 
     policy: str = "match"
     checklist: str | None = None
     gbif_url: str | None = None
+    matcher_options: dict = field(default_factory=dict)
 
 
 class TaxaSettingsError(Exception):
@@ -98,11 +101,12 @@ def build_reconciler(settings: TaxaSettings | None, progress=None, target=None):
     matcher = None
     if settings.checklist and settings.policy != "create":
         try:
-            matcher = build_matcher(settings.checklist, gbif_url=settings.gbif_url, progress=progress)
+            matcher = build_matcher(settings.checklist, gbif_url=settings.gbif_url, progress=progress,
+                                    **settings.matcher_options)
         except ValueError as error:
             raise TaxaSettingsError(str(error)) from None
-    elif settings.gbif_url and not settings.checklist and settings.policy != "create":
-        matcher = build_matcher("backbone", gbif_url=settings.gbif_url, progress=progress)
+    elif settings.gbif_url and settings.policy != "create":  # a GBIF URL alone: the Backbone there
+        matcher = build_matcher("backbone", gbif_url=settings.gbif_url, progress=progress, **settings.matcher_options)
     return Reconciler(target or DjangoTargetTaxonomy(), settings.policy, matcher, progress=progress)
 
 
