@@ -50,6 +50,8 @@ SPECIES_LIST_FILE = FIXTURES / "quebec-vermont-taxa-20221220.json"
 
 PROJECT_NAME = "Vermont moth snapshots (demo)"
 DEPLOYMENT_NAME = "Vermont-Snapshots-Sample"  # the fixture's own station name
+# Species the demo's people name where they disagree with the machine (and tag for review).
+ALTERNATIVE_NAMES = ("Hypoprepia fucosa", "Lithophane innominata", "Palpita magniferalis")
 STORAGE_BASE_URL = "https://object-store.example.org/ami-demo/vermont"
 
 
@@ -63,7 +65,7 @@ class DemoUsers:
 def load_demo_project(stdout=sys.stdout) -> Project:
     """Create the demo project in one transaction and return it. Taxa are shared: existing ones are reused."""
     occurrences = json.loads(OCCURRENCES_FILE.read_text())
-    species_rows = json.loads(SPECIES_LIST_FILE.read_text())
+    species_rows = _species_of_recorded_genera(json.loads(SPECIES_LIST_FILE.read_text()), occurrences)
     with transaction.atomic():
         users = _users()
         taxa = _taxa(species_rows, occurrences)
@@ -85,7 +87,8 @@ def load_demo_project(stdout=sys.stdout) -> Project:
         assign_role(project, users.researcher, Researcher)
 
         species_list = TaxaList.objects.create(
-            name="Quebec & Vermont moths (2022-12-20)", description="Regional species list used by the classifier."
+            name="Quebec & Vermont moths of the recorded genera",
+            description="The regional species list (2022-12-20) restricted to the genera this station recorded.",
         )
         species_list.taxa.set([taxa[row["species"]] for row in species_rows if row["species"] in taxa])
         species_list.projects.add(project)
@@ -117,6 +120,18 @@ def _users() -> DemoUsers:
     )
 
 
+def _labels(occurrences: list[dict]) -> set[str]:
+    return {o["label"] for o in occurrences} | {e["label"] for o in occurrences for e in o["examples"]}
+
+
+def _species_of_recorded_genera(species_rows: list[dict], occurrences: list[dict]) -> list[dict]:
+    """The regional list's species in the genera the fixture recorded (about 200 of 3,108): a
+    realistic candidate list, small enough that every test can build the demo in a second or two."""
+    names = _labels(occurrences) | set(ALTERNATIVE_NAMES)
+    genera = {row["genus"] for row in species_rows if row["species"] in names}
+    return [row for row in species_rows if row["genus"] in genera]
+
+
 def _taxa(species_rows: list[dict], occurrences: list[dict]) -> dict[str, Taxon]:
     """Order Lepidoptera > families > genera > species, from the regional species list (which
     holds every label of the fixture). Existing taxa of the same name are reused, as upstream."""
@@ -128,8 +143,7 @@ def _taxa(species_rows: list[dict], occurrences: list[dict]) -> dict[str, Taxon]
         wanted.setdefault(family, (TaxonRank.FAMILY, "Lepidoptera"))
         wanted.setdefault(genus, (TaxonRank.GENUS, family))
         wanted.setdefault(species, (TaxonRank.SPECIES, genus))
-    labels = {o["label"] for o in occurrences} | {e["label"] for o in occurrences for e in o["examples"]}
-    missing = labels - wanted.keys()
+    missing = _labels(occurrences) - wanted.keys()
     if missing:
         raise ValueError(f"{SPECIES_LIST_FILE.name} lacks the fixture labels {sorted(missing)}")
 
@@ -315,10 +329,10 @@ def _identifications(users: DemoUsers, taxa: dict[str, Taxon], detections: list[
                        comment="Agrees with the classifier.")
         for o in agree
     ]
-    alternatives = ["Hypoprepia fucosa", "Lithophane innominata"]
+    alternatives = ALTERNATIVE_NAMES[:2]
     for occurrence, name in zip(disagree, alternatives):
         if occurrence.determination and occurrence.determination.name == name:
-            name = "Palpita magniferalis"
+            name = ALTERNATIVE_NAMES[2]
         identifications.append(Identification(user=users.identifier, taxon=taxa[name], occurrence=occurrence,
                                               comment="Wing pattern points to another species."))
     identifications.append(Identification(user=users.owner, taxon=taxa["Lepidoptera"], occurrence=disagree[0],
@@ -330,7 +344,7 @@ def _identifications(users: DemoUsers, taxa: dict[str, Taxon], detections: list[
 
 def _extras(project, users, deployment, pipeline, taxa, captures) -> None:
     tag = Tag.objects.create(name="Needs review", project=project)
-    tag.taxa.add(taxa["Hypoprepia fucosa"], taxa["Lithophane innominata"])
+    tag.taxa.add(taxa[ALTERNATIVE_NAMES[0]], taxa[ALTERNATIVE_NAMES[1]])
 
     sample = SourceImageCollection.objects.create(
         name="First captures of each night",
