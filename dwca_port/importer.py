@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import sys
 import time
@@ -78,6 +79,7 @@ class ImportReport:
     models: dict[str, ModelCounts] = field(default_factory=lambda: defaultdict(ModelCounts))
     conflicts: dict[str, list[str]] = field(default_factory=dict)
     taxa: list[dict] = field(default_factory=list)
+    taxa_summary: str = ""
     users_not_found: list[str] = field(default_factory=list)
     users_created: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
@@ -94,6 +96,7 @@ class ImportReport:
             "models": {label: vars(counts) for label, counts in self.models.items()},
             "conflicts": self.conflicts,
             "taxa": self.taxa,
+            "taxa_summary": self.taxa_summary,
             "users_not_found": self.users_not_found,
             "users_created": self.users_created,
             "dropped": self.dropped,
@@ -450,10 +453,16 @@ def stored_value(model_field: models.Field, value: Any) -> Any:
 
 
 def _term(table: Table, field_name: str) -> str:
-    for column in table.columns:
-        if column.field == field_name:
-            return column.term
-    raise KeyError(f"{table.file} has no column for {field_name}")
+    try:
+        return _field_terms(table)[field_name]
+    except KeyError:
+        raise KeyError(f"{table.file} has no column for {field_name}") from None
+
+
+@functools.cache
+def _field_terms(table: Table) -> dict[str, str]:
+    """Model field name -> term, per table (looked up for every cell of an import)."""
+    return {column.field: column.term for column in table.columns if column.field}
 
 
 def import_project(path: str | Path, options: ImportOptions | None = None, progress: TextIO | None = sys.stderr) -> ImportReport:

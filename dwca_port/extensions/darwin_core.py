@@ -14,6 +14,7 @@ each declares its columns and a `rows(context)` generator yielding the cells in 
 """
 from __future__ import annotations
 
+import functools
 import mimetypes
 from collections import defaultdict
 from collections.abc import Iterator
@@ -264,8 +265,14 @@ MULTIMEDIA_COLUMNS = (
 )
 
 
+@functools.cache
+def _format_of_extension(extension: str) -> str | None:
+    return mimetypes.guess_type("file" + extension)[0]
+
+
 def _media_format(path: str) -> str | None:
-    return mimetypes.guess_type(path)[0]
+    name = path.rsplit("/", 1)[-1]
+    return _format_of_extension(name[name.rfind("."):].lower()) if "." in name else None
 
 
 def multimedia_rows(context: ExportContext) -> Iterator[list]:

@@ -51,7 +51,7 @@ class Command(BaseCommand):
         out(f"  {'model':<44} {'created':>9} {'skipped':>9} {'updated':>9} {'dropped':>9}")
         for label, counts in report.models.items():
             out(f"  {label:<44} {counts.created:>9} {counts.skipped:>9} {counts.updated:>9} {counts.dropped:>9}")
-        summary = getattr(report, "taxa_summary", "")
+        summary = report.taxa_summary
         if summary:
             for line in summary.splitlines():
                 out(f"  taxa: {line}" if not line.startswith(" ") else f"  {line}")
