@@ -24,7 +24,7 @@ from dwca_port.export import export_project
 from tests.portability.corpus_helpers import database_fingerprint
 from tests.portability.helpers import table_counts, wipe_graph
 
-IMAGES = 40_000
+IMAGES = 15_000
 ROOT = Path(settings.BASE_DIR)
 
 
