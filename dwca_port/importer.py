@@ -445,8 +445,8 @@ class Importer:
 def stored_value(model_field: models.Field, value: Any) -> Any:
     """An archived cell's value as the column stores it: an empty cell is NULL where the column
     allows it, else the empty string (text) or the field's default."""
-    if value == "" and model_field.null:
-        return None
+    if value == "" and model_field.null and not isinstance(model_field, models.JSONField):
+        return None  # (a JSON field's "" is the JSON string "", a value)
     if value is None and not model_field.null:
         return "" if isinstance(model_field, (models.CharField, models.TextField)) else model_field.get_default()
     return value

@@ -21,8 +21,8 @@ TAXONOMIC_RANKS = ("ORDER", "FAMILY")
 
 
 def _publisher(project) -> str:
-    if project.rights_holder:
-        return project.rights_holder
+    if project.rights_holder.strip():
+        return project.rights_holder.strip()
     if project.organization_id:
         return project.organization.name
     return f"Antenna project {project.name}"
@@ -50,12 +50,15 @@ def _geographic(context: ExportContext) -> GeographicCoverage | None:
 
 
 def _temporal(project) -> TemporalCoverage | None:
-    from ami.main.models import SourceImage
+    """From the first to the last capture or session (event.txt dates both)."""
+    from ami.main.models import Event, SourceImage
 
-    span = SourceImage.objects.filter(project=project).aggregate(first=Min("timestamp"), last=Max("timestamp"))
-    if span["first"] is None:
+    captures = SourceImage.objects.filter(project=project).aggregate(first=Min("timestamp"), last=Max("timestamp"))
+    sessions = Event.objects.filter(project=project).aggregate(first=Min("start"), last=Max("end"), last_start=Max("start"))
+    moments = [m for m in (*captures.values(), *sessions.values()) if m is not None]
+    if not moments:
         return None
-    return TemporalCoverage(begin=span["first"].date(), end=span["last"].date())
+    return TemporalCoverage(begin=min(moments).date(), end=max(moments).date())
 
 
 def _taxonomic(context: ExportContext) -> list[Taxon]:

@@ -112,9 +112,7 @@ def format_value(kind: Kind, value: Any) -> str | None:
     if kind is Kind.DATE:
         return value.isoformat()
     if kind is Kind.JSON:
-        if isinstance(value, str):  # some backends hand back the stored text
-            value = json.loads(value)
-        return canonical_json(value)
+        return canonical_json(value)  # JSONField hands back parsed values on every backend
     return str(value)
 
 
