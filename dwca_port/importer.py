@@ -490,10 +490,14 @@ def import_project(path: str | Path, options: ImportOptions | None = None, progr
 def _validate_first(path: str | Path) -> None:
     from dwca_port.validate import validate_archive
 
-    if Path(path).is_file() and Path(path).read_bytes()[:1] == b"{":
+    from dwca_port.sources import looks_like_json
+
+    if looks_like_json(path):
         return  # the JSON form is checked while it is read
     report = validate_archive(path, profile=FULL)
     if not report.ok:
         first = report.blocking[0]
         more = len(report.blocking) - 1
-        raise ImportError_(f"{first}" + (f" (and {more} more blocking findings; run validate_archive for all)" if more else ""))
+        # A finding about the whole archive names no member: say which file was given.
+        prefix = "" if first.file else f"{path}: "
+        raise ImportError_(f"{prefix}{first}" + (f" (and {more} more blocking findings; run validate_archive for all)" if more else ""))

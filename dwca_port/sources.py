@@ -71,6 +71,15 @@ class ArchiveSource:
         self._archive.close()
 
 
+def looks_like_json(path: str | Path) -> bool:
+    """A JSON document (object or array) rather than a zip: its first non-blank byte says so."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        return handle.read(64).lstrip()[:1] in (b"{", b"[")
+
+
 def open_source(path: str | Path) -> TableSource:
     """An archive, or a JSON document when the file starts with "{"."""
     path = Path(path)
@@ -78,9 +87,7 @@ def open_source(path: str | Path) -> TableSource:
         raise SourceError(Finding(1, "FILE_NOT_FOUND", Severity.BLOCKING, "no such file", file=str(path)))
     if path.is_dir():
         raise SourceError(Finding(1, "NOT_A_FILE", Severity.BLOCKING, "is a directory, not an archive", file=str(path)))
-    with path.open("rb") as handle:
-        head = handle.read(64).lstrip()
-    if head.startswith(b"{"):
+    if looks_like_json(path):
         from dwca_port.jsonform import JsonSource
 
         return JsonSource(path)

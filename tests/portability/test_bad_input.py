@@ -142,13 +142,6 @@ def test_enough_defects_apply(archives):
 # -- not corpus defects -----------------------------------------------------------------------------
 
 
-NO_FILE_NAME = pytest.mark.xfail(strict=True, reason=(
-    "dwca_port/importer.py:490 (_validate_first) relays the validator's container finding, made with "
-    "file='' by dwca_port/archive.py (open_archive), so the message says 'archive: ...' and never names "
-    "the file that was given"))
-
-
-@NO_FILE_NAME
 @pytest.mark.parametrize("content, expected", [
     (b"eventID\teventDate\nnot a zip at all\n", "DWCA_UNREADABLE"),
     (b"", "DWCA_UNREADABLE"),
@@ -163,7 +156,6 @@ def test_unreadable_files_are_refused(content, expected, snapshot, tmp_path):
     assert snapshot() == before
 
 
-@NO_FILE_NAME
 @pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9, 0.999])
 def test_truncated_archive_is_refused(fraction, archives, snapshot, tmp_path):
     data = archives[FULL]
@@ -227,10 +219,6 @@ def test_json_with_a_bad_shape_is_refused(case, archives, snapshot, tmp_path, re
         document = '{"format_version": 1, "project": {'
     elif case == "a_list":
         document = [document]
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "dwca_port/sources.py:83 (open_source) and dwca_port/importer.py:484 (_validate_first) take only "
-            "a file starting with '{' for JSON: a JSON array is validated as a zip and refused as "
-            "'archive: not a zip archive', naming neither the file nor the JSON rule")))
     elif case == "no_format_version":
         del document["format_version"]
     elif case == "models_not_a_list":
