@@ -245,7 +245,7 @@ def measurement_rows(context: ExportContext) -> Iterator[list]:
                     yield [event_id, f"{detection_id}:detection-score", occurrence_id, "detection score",
                            format_float(detection.detection_score), None, when, detection.algorithm, None]
                 top = evidence.top_classification.get(detection.pk)
-                if top is not None:
+                if top is not None and top.score is not None:
                     yield [event_id, f"{detection_id}:classification-score", occurrence_id, "classification score",
                            format_float(top.score), None, with_offset(top.timestamp), top.algorithm,
                            f"top label: {top.label}"]
