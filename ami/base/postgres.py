@@ -14,7 +14,9 @@ import time
 
 from django.db import OperationalError
 
-LOCK_TIMEOUT = "2s"
+# Long enough to outlast deadlock_timeout (1 s by default), after which PostgreSQL cancels an
+# autovacuum that blocks us; short enough that queries queued behind a waiting ALTER stall ~1 s.
+LOCK_TIMEOUT = "1500ms"
 LOCK_ATTEMPTS = 10
 LOCK_NOT_AVAILABLE = "55P03"
 
