@@ -476,11 +476,6 @@ def import_project(path: str | Path, options: ImportOptions | None = None, progr
         source = open_source(path)
     except SourceError as error:
         raise ImportError_(str(error.finding)) from None
-    except Exception as error:  # the archive layer reports its own findings
-        finding = getattr(error, "finding", None)
-        if finding is None:
-            raise
-        raise ImportError_(str(finding)) from None
     try:
         return Importer(source, options, progress).run()
     finally:

@@ -91,4 +91,10 @@ def open_source(path: str | Path) -> TableSource:
         from dwca_port.jsonform import JsonSource
 
         return JsonSource(path)
-    return ArchiveSource(path)
+    try:
+        return ArchiveSource(path)
+    except Exception as error:  # the archive and meta.xml layers carry their own finding
+        finding = getattr(error, "finding", None)
+        if finding is None:
+            raise
+        raise SourceError(finding) from None

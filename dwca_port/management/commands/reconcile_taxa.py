@@ -69,11 +69,6 @@ class Command(BaseCommand):
             source = open_source(path)
         except SourceError as error:
             raise CommandError(str(error.finding)) from None
-        except Exception as error:  # the archive layer reports its own findings
-            finding = getattr(error, "finding", None)
-            if finding is None:
-                raise
-            raise CommandError(str(finding)) from None
         try:
             if not source.has(table):
                 raise CommandError(f"{path}: no Antenna taxon table (rowType {table.row_type}); "
