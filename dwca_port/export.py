@@ -7,7 +7,9 @@ and moved there only after it passed validation.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
+import io
 import os
 import sys
 import time
@@ -27,12 +29,13 @@ from django.db.models.functions import Coalesce
 from dwca_port import graph
 from dwca_port.eml import parse_licence, write_eml
 from dwca_port.extensions import tables_for_profile
-from dwca_port.extensions.antenna import FORMAT_VERSION_TERM, ROLES_TERM, TIME_ZONE_TERM
+from dwca_port.extensions.antenna import VIRTUAL_COLUMNS
 from dwca_port.extensions.base import FORMAT_VERSION, GBIF_PROFILE, Kind, Table
 from dwca_port.json_references import to_uuids
 from dwca_port.meta.write import write_meta_xml
 from dwca_port.metadata import dataset_metadata
 from dwca_port.selection import Selection
+from dwca_port.sql_format import BLOCK, copy_rows, fetch_rows, formatted_select, is_postgresql
 from dwca_port.tabular import TableWriter, dialect_for_profile
 from dwca_port.values import format_value
 
@@ -253,6 +256,25 @@ def _link_rows(node: graph.Node, table: Table, context: ExportContext, selection
         yield [root, str(owner), str(linked)]
 
 
+def antenna_sql(table: Table, context: ExportContext, selection: Selection) -> list[tuple[str, list]] | None:
+    """The PostgreSQL form of antenna_rows (dwca_port/sql_format.py); None for the tables whose
+    cells need Python (computed columns, JSON holding primary keys): all of them small."""
+    node = graph.NODES_BY_LABEL[table.node]
+    kinds = [column.kind for column in table.columns]
+    root = Value(context.project.uuid, output_field=models.UUIDField())
+    if table.link:
+        field = node.model._meta.get_field(table.link)
+        source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+        links = field.remote_field.through.objects.filter(
+            **{f"{source}__in": selection.pks(node), f"{target}__in": selection.pks(graph.graph_target(field))})
+        values = links.annotate(_core=root).values_list("_core", f"{source}__uuid", f"{target}__uuid")
+        return [formatted_select(values, kinds, order=(1, 2))]
+    if node.label in VIRTUAL_COLUMNS or node.json_references:
+        return None
+    rows = selection.rows(node).annotate(_core=_core_expression(node, context.project))
+    return [formatted_select(rows.values_list("_core", "uuid", *_value_paths(node)), kinds, order=(1,))]
+
+
 # -- writing ------------------------------------------------------------------------------------------
 
 
@@ -280,14 +302,57 @@ def _rows_for(table: Table, context: ExportContext, selection: Selection) -> Ite
     return table.rows(context) if table.rows else antenna_rows(table, context, selection)
 
 
+def _statements_for(table: Table, context: ExportContext, selection: Selection) -> list[tuple[str, list]] | None:
+    if table.rows:
+        return table.sql(context) if table.sql else None
+    return antenna_sql(table, context, selection)
+
+
+@contextlib.contextmanager
+def _buffered(member):
+    """Writes to a zip member in blocks (zipfile compresses and checksums every write)."""
+    stream = io.BufferedWriter(member, BLOCK)
+    yield stream
+    stream.flush()
+    stream.detach()
+
+
+def _write_table(archive: zipfile.ZipFile, table: Table, context: ExportContext, selection: Selection | None,
+                 in_sql: bool, say) -> TableSummary:
+    dialect = dialect_for_profile(context.profile)
+    statements = _statements_for(table, context, selection) if in_sql else None
+    with archive.open(_member(table.file), "w", force_zip64=True) as member, _buffered(member) as stream:
+        writer = TableWriter(stream, dialect)
+        writer.write_header([column.name for column in table.columns])
+        copied = 0
+        if statements is not None and dialect.enclosure:
+            # The full dialect is PostgreSQL's CSV with a TAB delimiter: the server writes the file.
+            for statement in statements:
+                copied += copy_rows(statement, stream)
+        else:
+            rows = (_rows_for(table, context, selection) if statements is None
+                    else (row for statement in statements for row in fetch_rows(statement)))
+            for row in rows:
+                writer.write_row(_cells(row))
+                if writer.rows_written % PROGRESS_EVERY == 0:
+                    say(f"{table.file}: {writer.rows_written:,} rows")
+    rows_written = copied + writer.rows_written
+    say(f"{table.file}: {rows_written:,} rows")
+    return TableSummary(table.file, rows_written, archive.getinfo(table.file).file_size)
+
+
 def _cells(row: list) -> list[str]:
     return ["" if cell is None else cell for cell in row]
 
 
 def export_project(project, output: str | os.PathLike, profile: str = "full", progress: TextIO | None = sys.stderr,
-                   validate: bool = True) -> ExportSummary:
+                   validate: bool = True, in_sql: bool | None = None) -> ExportSummary:
     """Write `project` as a Darwin Core Archive at `output`. Raises ExportError when the project
-    cannot be exported in that profile or the result does not pass validation."""
+    cannot be exported in that profile or the result does not pass validation.
+
+    `in_sql` (default: on PostgreSQL) lets the database format the rows of the tables that have
+    an SQL form; False writes every row through the Python builders, which give the same bytes."""
+    in_sql = is_postgresql() if in_sql is None else in_sql
     started = time.monotonic()
     output = Path(output)
     context = ExportContext(project, profile)
@@ -297,7 +362,6 @@ def export_project(project, output: str | os.PathLike, profile: str = "full", pr
             "set Project.license to CC0-1.0, CC-BY-4.0 or CC-BY-NC-4.0 before exporting the gbif profile"
         )
     tables = tables_for_profile(profile)
-    dialect = dialect_for_profile(profile)
     selection = Selection(project) if profile != GBIF_PROFILE else None
     partial = output.with_name(output.name + ".partial")
     summaries = []
@@ -309,18 +373,10 @@ def export_project(project, output: str | os.PathLike, profile: str = "full", pr
 
     try:
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-            archive.writestr(_member("meta.xml"), write_meta_xml(tables, dialect))
+            archive.writestr(_member("meta.xml"), write_meta_xml(tables, dialect_for_profile(profile)))
             archive.writestr(_member("eml.xml"), write_eml(dataset_metadata(context)))
             for table in tables:
-                with archive.open(_member(table.file), "w", force_zip64=True) as stream:
-                    writer = TableWriter(stream, dialect)
-                    writer.write_header([column.name for column in table.columns])
-                    for row in _rows_for(table, context, selection):
-                        writer.write_row(_cells(row))
-                        if writer.rows_written % PROGRESS_EVERY == 0:
-                            say(f"{table.file}: {writer.rows_written:,} rows")
-                summaries.append(TableSummary(table.file, writer.rows_written, archive.getinfo(table.file).file_size))
-                say(f"{table.file}: {writer.rows_written:,} rows")
+                summaries.append(_write_table(archive, table, context, selection, in_sql, say))
         if validate:
             _validate(partial, profile, say)
         os.replace(partial, output)

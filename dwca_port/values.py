@@ -16,7 +16,7 @@ import json
 import math
 import re
 import uuid
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,7 +40,7 @@ def format_float(value: float) -> str:
         return "NaN"
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
-    sign, digits, exponent = Decimal(repr(value)).as_tuple()
+    sign, digits, exponent = Decimal(_shortest_round_trip(value)).as_tuple()
     digits = list(digits)
     while len(digits) > 1 and digits[-1] == 0:
         digits.pop()
@@ -59,6 +59,26 @@ def format_float(value: float) -> str:
     if point >= len(text):
         return prefix + text + "0" * (point - len(text))
     return f"{prefix}{text[:point]}.{text[point:]}"
+
+
+def _shortest_round_trip(value: float) -> str:
+    """The shortest digits that read back as `value`, as PostgreSQL's float8 output (Ryu) picks
+    them: Python's repr, except that Ryu never takes digits lying exactly halfway to the next
+    double (repr may, when the halfway reading rounds back to `value`)."""
+    text = repr(value)
+    candidate, exact = Decimal(text), Decimal(value)
+    if candidate == exact:
+        return text
+    neighbour = math.nextafter(value, math.inf if candidate > exact else -math.inf)
+    with localcontext(prec=2000):  # a double's exact decimal expansion has at most 767 digits
+        halfway = (exact + Decimal(neighbour)) / 2
+    if candidate != halfway:
+        return text
+    for precision in range(len(candidate.as_tuple().digits), 17):
+        text = f"{value:.{precision}e}"
+        if float(text) == value and Decimal(text) != halfway:
+            return text
+    return f"{value:.16e}"
 
 
 def _json_number(value: float) -> str:

@@ -75,6 +75,9 @@ class Table:
     link: str = ""  # Antenna link tables: the many-to-many field of `node` they hold
     # Tables computed for Darwin Core (not a model's home): yields each row's cells, in column order.
     rows: Callable | None = field(default=None, compare=False, repr=False)
+    # Optionally, the same rows on PostgreSQL as SELECT statements formatting every cell in SQL
+    # (dwca_port/sql_format.py): (sql, params) pairs whose rows are appended in turn.
+    sql: Callable | None = field(default=None, compare=False, repr=False)
 
     def column(self, term: str) -> Column:
         for column in self.columns:

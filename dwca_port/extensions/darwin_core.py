@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Max, Min
 
 from dwca_port.extensions.base import DCTERMS, DWC, ECO, GBIF, OBIS, Column, Kind, Table
-from dwca_port.values import format_float, with_offset
+from dwca_port.values import canonical_json, format_float, with_offset
 
 if TYPE_CHECKING:
     from dwca_port.export import ExportContext
@@ -239,7 +239,7 @@ def measurement_rows(context: ExportContext) -> Iterator[list]:
                 when = with_offset(detection.timestamp) if detection.timestamp else None
                 if detection.bbox is not None:
                     yield [event_id, f"{detection_id}:bbox", occurrence_id, "bounding box",
-                           "[" + ", ".join(str(v) for v in detection.bbox) + "]", "pixels", when,
+                           canonical_json(detection.bbox), "pixels", when,
                            detection.algorithm, "x1, y1, x2, y2 on the capture, origin top left"]
                 if detection.detection_score is not None:
                     yield [event_id, f"{detection_id}:detection-score", occurrence_id, "detection score",
@@ -301,16 +301,19 @@ def multimedia_rows(context: ExportContext) -> Iterator[list]:
                with_offset(timestamp) if timestamp else None, licence, holder]
 
 
+# Their PostgreSQL forms (the export's fast path) use the constants and helpers above.
+from dwca_port.extensions import darwin_core_sql as sql  # noqa: E402
+
 DARWIN_CORE_TABLES = (
     Table("event.txt", EVENT, EVENT_COLUMNS, core=True, identifier_term=DWC + "eventID", rows=event_rows,
           doc="Event core: the project, its deployments and capture sessions."),
-    Table("occurrence.txt", OCCURRENCE, OCCURRENCE_COLUMNS, identifier_term=DWC + "occurrenceID", rows=occurrence_rows,
+    Table("occurrence.txt", OCCURRENCE, OCCURRENCE_COLUMNS, identifier_term=DWC + "occurrenceID", rows=occurrence_rows, sql=sql.occurrence_sql,
           doc="Occurrences published under the project's default filters."),
     Table("humboldt.txt", ECO + "Event", HUMBOLDT_COLUMNS, rows=humboldt_rows,
           doc="Humboldt extension: effort and taxonomic scope of each capture session."),
     Table("measurementorfact.txt", OBIS + "ExtendedMeasurementOrFact", MEASUREMENT_COLUMNS,
-          identifier_term=DWC + "measurementID", rows=measurement_rows,
+          identifier_term=DWC + "measurementID", rows=measurement_rows, sql=sql.measurement_sql,
           doc="Scores and bounding boxes of published occurrences and their detections."),
-    Table("multimedia.txt", GBIF + "Multimedia", MULTIMEDIA_COLUMNS, rows=multimedia_rows,
+    Table("multimedia.txt", GBIF + "Multimedia", MULTIMEDIA_COLUMNS, rows=multimedia_rows, sql=sql.multimedia_sql,
           doc="Captures (and detection crops) that have a public URL."),
 )
