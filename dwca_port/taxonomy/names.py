@@ -9,6 +9,8 @@
 - identification qualifiers ("cf.", "aff.", "nr."): the taxon is the plain name and the
   qualifier belongs to the identification;
 - "X sp." / "X spp.": the higher taxon X (the parser calls every such X a genus, even Noctuidae);
+- "X sp. 1", "X 0", "X sp. MV3": a designation after X (a morphospecies, a classifier's numbered
+  label) makes an informal taxon of its own, named in full and only placed by X;
 - labels that are not names ("Unknown", "Not a moth").
 
 `ParsedName.taxon_name` is the name of the taxon meant (what Antenna's `Taxon.name` holds,
@@ -33,7 +35,7 @@ class NameKind(str, enum.Enum):
     SCIENTIFIC = "scientific"  # a regular name, with or without authorship
     QUALIFIED = "qualified"  # "Catocala cf. ultronia": an uncertain identification of a named taxon
     HIGHER = "higher"  # "Acronicta sp.": stands for the higher taxon
-    CONCEPT = "concept"  # "X complex", "X of authors", "G (prov. plcmt.) e": a taxon concept of its own
+    CONCEPT = "concept"  # "X complex", "X of authors", "G (prov. plcmt.) e", "X sp. 1": a taxon concept of its own
     HYBRID = "hybrid"  # a hybrid formula
     UNPARSED = "unparsed"  # not a scientific name
 
@@ -48,7 +50,7 @@ class ParsedName:
     authorship: str = ""
     rank: str = UNKNOWN  # rank of taxon_name as far as the name itself tells
     qualifier: str = ""  # cf./aff./nr.
-    marker: str = ""  # complex, of authors, prov. plcmt., sp., spp.
+    marker: str = ""  # complex, of authors, prov. plcmt., sp., spp., sp. 1
     genus: str = ""
     epithet: str = ""
     infraspecific_epithet: str = ""
@@ -113,6 +115,7 @@ def parser_module():
 _HYBRID_SEPARATOR = re.compile(r"\s+[x×]\s+|\s*×\s+(?=[A-Za-z])")
 _PROVISIONAL = re.compile(r"\s*\((prov\.?\s*plcmt\.?[^)]*)\)\s*", re.IGNORECASE)
 _CONCEPT_SUFFIX = re.compile(r"\s+(complex|group|agg\.?|aggregate|of authors|sensu auct(?:orum)?\.?|auct\.?)$", re.IGNORECASE)
+_BARE_RANK_MARKER = re.compile(r"^(?:spp|spec|sp)\.?(?![a-z])\s*", re.IGNORECASE)  # "X sp.": X itself, no designation
 _HIGHER_RANK_SUFFIXES = (("oidea", "SUPERFAMILY"), ("idae", "FAMILY"), ("inae", "SUBFAMILY"), ("ini", "TRIBE"))
 
 
@@ -204,13 +207,21 @@ def _parse_plain(text: str) -> ParsedName:
         except parser.UnparsableNameError as error:
             return _unparsed(text, f"not a scientific name ({error.name_type})")
 
-    if isinstance(parsed, parser.Informal):  # "X sp.", "X spp.", "X sp. 1"
+    if isinstance(parsed, parser.Informal):  # "X sp.", "X spp.", "X sp. 1", "X 1"
         taxon = normalize_spaces(parsed.taxon or "")
+        marker = normalize_spaces(parsed.phrase or "")
         rank = uninomial_rank(taxon)
         if rank == UNKNOWN:
             rank = "GENUS"
+        genus = taxon if rank == "GENUS" else ""
+        if _BARE_RANK_MARKER.sub("", marker):
+            # A designation ("sp. 1", "0", "sp. MV3") names a taxon of its own: "X sp. 1" and "X sp. 2"
+            # (or "Taxon 0" and "Taxon 1") are different taxa, and neither is X. Its name is the
+            # whole name, so every lookup keyed by taxon_name keeps them apart; X only places it.
+            return ParsedName(verbatim=text, taxon_name=text, match_name=taxon, match_rank=rank, kind=NameKind.CONCEPT,
+                              rank=normalize_rank(parsed.rank), marker=marker, genus=genus)
         return ParsedName(verbatim=text, taxon_name=taxon, match_name=taxon, match_rank=rank, kind=NameKind.HIGHER,
-                          rank=rank, marker=normalize_spaces(parsed.phrase or ""), genus=taxon if rank == "GENUS" else "")
+                          rank=rank, marker=marker, genus=genus)
 
     authorship = normalize_spaces(parsed.authorship_complete() or "")
     if authorship and not re.search(r"[A-Z\d]", authorship):

@@ -1,5 +1,6 @@
-"""Labels that are not scientific names (upstream classifiers have "Not a moth", "Unclassified")
-must survive a round trip as distinct taxa."""
+"""Labels that are not scientific names (upstream classifiers have "Not a moth", "Unclassified",
+"Taxon 0", "Taxon 1") must survive a round trip as distinct taxa. The parser reads "Taxon 1" as
+"Taxon" plus a designation; such a name is a taxon of its own (dwca_port/taxonomy/names.py)."""
 import pytest
 
 from ami.main.models import Project, Taxon
@@ -9,10 +10,6 @@ from tests.portability.helpers import data_files, wipe_graph
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: the reconciliation engine keys names by their parsed form, and "
-                   "gbif-name-parser reads 'Taxon 1' as 'Taxon' with a marker, so 'Taxon 1' is mapped onto 'Taxon 0' "
-                   "(dwca_port/taxonomy: creation_plan._find_level and the name step of reconcile.py); "
-                   "'Not a moth' and 'Unclassified' are fine")
 def test_informal_labels_stay_distinct(demo, export):
     for name in ("Not a moth", "Unclassified", "Taxon 0", "Taxon 1"):
         Taxon.objects.create(name=name, rank="UNKNOWN").projects.add(demo)
