@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import io
 import os
+import queue
 import sys
+import threading
 import time
 import zipfile
 from collections import defaultdict
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from django.conf import settings
+from isal import isal_zlib
 from django.db import models
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
@@ -35,7 +37,7 @@ from dwca_port.json_references import to_uuids
 from dwca_port.meta.write import write_meta_xml
 from dwca_port.metadata import dataset_metadata
 from dwca_port.selection import Selection
-from dwca_port.sql_format import BLOCK, copy_rows, fetch_rows, formatted_select, is_postgresql
+from dwca_port.sql_format import BLOCK, copy_rows, export_session, fetch_rows, formatted_select, is_postgresql
 from dwca_port.tabular import TableWriter, dialect_for_profile
 from dwca_port.values import format_value
 
@@ -308,20 +310,70 @@ def _statements_for(table: Table, context: ExportContext, selection: Selection) 
     return antenna_sql(table, context, selection)
 
 
+class _BlockWriter:
+    """Writes to a zip member in blocks of about BLOCK bytes (zipfile compresses and checksums
+    every write), from a second thread: zlib works there while the database formats the next
+    rows. A few blocks wait at most, so memory stays bounded."""
+
+    def __init__(self, member):
+        self._member = member
+        self._block = bytearray()
+        self._queue: queue.Queue = queue.Queue(maxsize=4)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def write(self, data) -> int:
+        self._block += data
+        if len(self._block) >= BLOCK:
+            self._send()
+        return len(data)
+
+    def _send(self) -> None:
+        if self._error:
+            raise self._error
+        self._queue.put(bytes(self._block))
+        self._block.clear()
+
+    def _drain(self) -> None:
+        while (block := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._member.write(block)
+                except BaseException as error:  # re-raised in the writing thread
+                    self._error = error
+
+    def close(self) -> None:
+        self._send()
+        self._queue.put(None)
+        self._thread.join()
+        if self._error:
+            raise self._error
+
+
+def _fast_deflate(member) -> None:
+    """zlib at level 1 was a third of a PostgreSQL export's time; ISA-L's deflate writes the same
+    format several times faster. zipfile takes no compressor, so the member's own is replaced
+    before the first byte (its interface is the same: compress, flush)."""
+    if getattr(member, "_compressor", None) is not None and getattr(member, "_file_size", None) == 0:
+        member._compressor = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)  # raw deflate, as zipfile's
+
+
 @contextlib.contextmanager
-def _buffered(member):
-    """Writes to a zip member in blocks (zipfile compresses and checksums every write)."""
-    stream = io.BufferedWriter(member, BLOCK)
-    yield stream
-    stream.flush()
-    stream.detach()
+def _blocks(member):
+    _fast_deflate(member)
+    writer = _BlockWriter(member)
+    try:
+        yield writer
+    finally:
+        writer.close()
 
 
 def _write_table(archive: zipfile.ZipFile, table: Table, context: ExportContext, selection: Selection | None,
                  in_sql: bool, say) -> TableSummary:
     dialect = dialect_for_profile(context.profile)
     statements = _statements_for(table, context, selection) if in_sql else None
-    with archive.open(_member(table.file), "w", force_zip64=True) as member, _buffered(member) as stream:
+    with archive.open(_member(table.file), "w", force_zip64=True) as member, _blocks(member) as stream:
         writer = TableWriter(stream, dialect)
         writer.write_header([column.name for column in table.columns])
         copied = 0
@@ -372,7 +424,7 @@ def export_project(project, output: str | os.PathLike, profile: str = "full", pr
             progress.flush()
 
     try:
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive, export_session():
             archive.writestr(_member("meta.xml"), write_meta_xml(tables, dialect_for_profile(profile)))
             archive.writestr(_member("eml.xml"), write_eml(dataset_metadata(context)))
             for table in tables:

@@ -83,7 +83,19 @@ class Node:
         for path in self.project_paths:
             query |= models.Q(**{path or "pk": project.pk})
         rows = manager.filter(query)
-        return rows.distinct() if len(self.project_paths) > 1 or any("__" in p for p in self.project_paths) else rows
+        # Only a to-many step (or several paths) can repeat a row; DISTINCT over millions is costly.
+        repeats = len(self.project_paths) > 1 or not _to_one(self.model, self.project_paths[0])
+        return rows.distinct() if repeats else rows
+
+
+def _to_one(model: type[models.Model], path: str) -> bool:
+    """Whether every step of the lookup path follows a forward foreign key (one row each)."""
+    for name in path.split("__") if path else ():
+        field = model._meta.get_field(name)
+        if not (field.many_to_one or field.one_to_one) or field.auto_created:
+            return False
+        model = field.related_model
+    return True
 
 
 PROJECT_ROOT = "project"  # core_paths value: the row hangs from the project's root event

@@ -38,7 +38,11 @@ class Selection:
     def _close(self) -> None:
         shared = [n for n in graph.NODES if n.scope is not Scope.PROJECT]
         for node in shared:
-            self._shared[node.label] = set(node.rows_of(self.project).values_list("pk", flat=True))
+            # One query per path: OR-ing them joins every path's tables at once, then de-duplicates.
+            self._shared[node.label] = set()
+            for path in node.project_paths:
+                self._shared[node.label].update(node.model._base_manager.filter(**{path or "pk": self.project.pk})
+                                                .order_by().values_list("pk", flat=True).distinct())
         # Relations from project rows to shared rows (e.g. a classification's taxon, a job's pipeline).
         for node in graph.NODES:
             if node.scope is not Scope.PROJECT:
@@ -47,7 +51,8 @@ class Selection:
             for field in node.foreign_keys():
                 target = graph.graph_target(field)
                 if target and target.scope is not Scope.PROJECT:
-                    found = rows.exclude(**{field.attname: None}).values_list(field.attname, flat=True).distinct()
+                    found = (rows.exclude(**{field.attname: None}).order_by()  # (no ordering columns in the DISTINCT)
+                             .values_list(field.attname, flat=True).distinct())
                     self._shared[target.label].update(found)
         # Relations among shared rows, until nothing new appears (parent chains have any depth).
         changed = True
@@ -65,7 +70,7 @@ class Selection:
                     path = field.attname if not field.many_to_many else f"{field.name}__pk"
                     found = set(
                         node.model._base_manager.filter(pk__in=sorted(pks)).exclude(**{path: None})
-                        .values_list(path, flat=True)
+                        .order_by().values_list(path, flat=True).distinct()
                     )
                     new = found - self._shared[target.label]
                     if new:

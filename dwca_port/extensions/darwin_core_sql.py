@@ -178,9 +178,15 @@ def _media_formats() -> str:
     return json.dumps([{"ext": ext, "type": kind} for ext, kind in sorted(formats.items()) if kind])
 
 
-def _media_format(path: str) -> str:
-    """darwin_core._media_format in SQL: the type of the last path segment's extension."""
-    return f"(SELECT f.type FROM formats f WHERE f.ext = lower(substring(regexp_replace({path}, '^.*/', '') FROM '\\.[^.]*$')))"
+def _file_name(path: str) -> str:
+    """The last segment of a path, as path.rsplit("/", 1)[-1] (split_part: no regular expression)."""
+    return f"split_part({path}, '/', -1)"
+
+
+def _extension(path: str) -> str:
+    """darwin_core._media_format's key: the lower-cased extension of the path's last segment."""
+    name = _file_name(path)
+    return f"CASE WHEN strpos({name}, '.') > 0 THEN '.' || lower(split_part({name}, '.', -1)) END"
 
 
 def multimedia_sql(context: ExportContext) -> list[Statement]:
@@ -191,21 +197,23 @@ def multimedia_sql(context: ExportContext) -> list[Statement]:
     core = "COALESCE(e.uuid, dep.uuid, %s::uuid)::text"
     captures = f"""
         WITH {formats}
-        SELECT {core}, 'StillImage', {_media_format('si.path')},
+        SELECT {core}, 'StillImage', f.type,
                rtrim(si.public_base_url, '/') || '/' || ltrim(si.path, '/'),
-               {text_sql("regexp_replace(si.path, '^.*/', '')")}, {offset('si.timestamp')},
+               {text_sql(_file_name('si.path'))}, {offset('si.timestamp')},
                {text_sql('%s::text')}, {text_sql('%s::text')}
         FROM {t['source_image']} si LEFT JOIN {t['event']} e ON e.id = si.event_id
              LEFT JOIN {t['deployment']} dep ON dep.id = si.deployment_id
+             LEFT JOIN formats f ON f.ext = {_extension('si.path')}
         WHERE si.project_id = %s AND si.public_base_url <> ''
         ORDER BY si.uuid
     """
     crops = f"""
         WITH {formats}
-        SELECT {core}, 'StillImage', {_media_format('d.path')}, d.path, 'Detection crop', {offset('d.timestamp')},
+        SELECT {core}, 'StillImage', f.type, d.path, 'Detection crop', {offset('d.timestamp')},
                {text_sql('%s::text')}, {text_sql('%s::text')}
         FROM {t['detection']} d JOIN {t['source_image']} si ON si.id = d.source_image_id
              LEFT JOIN {t['event']} e ON e.id = si.event_id LEFT JOIN {t['deployment']} dep ON dep.id = si.deployment_id
+             LEFT JOIN formats f ON f.ext = {_extension('d.path')}
         WHERE si.project_id = %s AND d.path ~ '^https?://'
         ORDER BY d.uuid
     """
