@@ -380,7 +380,9 @@ def _write_table(archive: zipfile.ZipFile, table: Table, context: ExportContext,
         if statements is not None and dialect.enclosure:
             # The full dialect is PostgreSQL's CSV with a TAB delimiter: the server writes the file.
             for statement in statements:
-                copied += copy_rows(statement, stream)
+                done = copied
+                copied += copy_rows(statement, stream, lambda rows: say(f"{table.file}: {done + rows:,} rows"),
+                                    every=PROGRESS_EVERY)
         else:
             rows = (_rows_for(table, context, selection) if statements is None
                     else (row for statement in statements for row in fetch_rows(statement)))

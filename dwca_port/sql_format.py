@@ -12,7 +12,7 @@ quoted, so every text cell is NULLIF(..., ''): in the archive both are an empty 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
 from django.core.exceptions import EmptyResultSet
@@ -105,8 +105,10 @@ def compiled(queryset: models.QuerySet) -> tuple[str, list]:
     return sql, list(params)
 
 
-def copy_rows(statement: tuple[str, list], stream: BinaryIO) -> int:
+def copy_rows(statement: tuple[str, list], stream: BinaryIO, progress: Callable[[int], None] | None = None,
+              every: int = 100_000) -> int:
     """Stream the rows of `statement` into `stream` as tab-separated CSV; returns the row count.
+    `progress(rows)` is called every `every` rows (libpq hands over one row per message).
 
     Straight through libpq (psycopg's Copy object costs a few microseconds per row in Python,
     which competes for the CPU with the server and with zlib)."""
@@ -122,11 +124,15 @@ def copy_rows(statement: tuple[str, list], stream: BinaryIO) -> int:
         _finish(pgconn)
         raise DatabaseError(result.error_message.decode(errors="replace").strip())
     block = bytearray()
+    rows = 0
     while (data := pgconn.get_copy_data(0))[0] >= 0:
         block += data[1]
+        rows += 1
         if len(block) >= BLOCK:
             stream.write(block)
             block.clear()
+        if progress and rows % every == 0:
+            progress(rows)
     stream.write(block)
     result = pgconn.get_result()
     _finish(pgconn)
