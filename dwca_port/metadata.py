@@ -66,8 +66,8 @@ def _taxonomic(context: ExportContext) -> list[Taxon]:
     names: set[tuple[str, str]] = set()
     for taxon in context.project.default_filters_include_taxa.all():
         names.add((taxon.rank.lower(), taxon.name))
-    determinations = context.published_occurrences().values_list("determination__rank", "determination__name",
-                                                                  "determination__parents_json").distinct()
+    determinations = (context.published_occurrences().order_by()  # (ordering columns would defeat DISTINCT)
+                      .values_list("determination__rank", "determination__name", "determination__parents_json").distinct())
     for rank, name, parents in determinations:
         for entry in [*(parents or []), {"rank": rank, "name": name}]:
             if entry["rank"] in TAXONOMIC_RANKS:
