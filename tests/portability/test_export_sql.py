@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 
 from dwca_port.export import export_project
 from tests.portability.helpers import data_files
-from tests.portability.test_properties import build, project_graphs
+from tests.portability.test_properties import build, graph_examples, project_graphs
 
 pytestmark = [
     pytest.mark.django_db,
@@ -36,9 +36,7 @@ def test_the_demo_project_exports_the_same_in_sql_and_in_python(demo, export, pr
     assert_same_files(export(demo, profile, in_sql=False), export(demo, profile, in_sql=True))
 
 
-@settings(max_examples=25, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@graph_examples(25)
 @given(plan=project_graphs())
 def test_random_projects_export_the_same_in_sql_and_in_python(db, plan):
     with tempfile.TemporaryDirectory() as directory, transaction.atomic():

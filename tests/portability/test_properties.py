@@ -166,9 +166,14 @@ def build(plan: dict):
     return Project.objects.get(pk=project.pk)
 
 
-@settings(max_examples=15, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+def graph_examples(count: int):
+    """Hypothesis settings for tests drawing project graphs: reproducible, no deadline."""
+    return settings(max_examples=count, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                           HealthCheck.data_too_large])
+
+
+@graph_examples(15)
 @given(plan=project_graphs())
 def test_export_import_export_is_identical(db, plan):
     from ami.main.models import Project
