@@ -6,9 +6,11 @@
 3. Shared references are resolved: users by e-mail, organizations by slug, pipelines and
    algorithms by (name, version), category maps and processing services by UUID, taxa through
    the reconciliation interface. Rows created from the archive keep their archived UUIDs.
-4. Project rows are written model by model in the graph's dependency order, a batch at a time:
-   relations to other project rows are resolved with one lookup by UUID per batch and relation,
-   never one query per row, and no map of every row of a big table is held in memory.
+4. Project rows are written model by model in the graph's dependency order. On PostgreSQL each
+   table is staged with COPY and written with one INSERT ... SELECT (dwca_port/staging.py);
+   elsewhere (SQLite) a batch at a time: relations to other project rows are resolved with one
+   lookup by UUID per batch and relation, never one query per row. Neither path holds a map of
+   every row of a big table in memory.
 5. Caches are recomputed and compared with the archived values; role groups and memberships are
    created; the report says what was created, skipped, updated, dropped and decided.
 `dry_run` runs the same path and rolls back.
@@ -61,6 +63,7 @@ class ImportOptions:
     into_organization: str | None = None
     validate: bool = True
     taxa: Any = None  # a taxonomy.ReconciliationSettings; None: key, then name, then create
+    staging: bool | None = None  # the COPY + INSERT ... SELECT path; None: on PostgreSQL
 
 
 @dataclass
@@ -142,6 +145,7 @@ class Importer:
         # archived UUIDs of rows not written (unknown user...): references to them become null
         self.dropped: dict[str, set[uuid_module.UUID]] = defaultdict(set)
         self.project = None
+        self.staging = None  # a staging.Staging while the PostgreSQL path writes
         self._started = time.monotonic()
 
     # -- helpers ------------------------------------------------------------------------------------
@@ -178,8 +182,12 @@ class Importer:
     # -- the whole import ------------------------------------------------------------------------------
 
     def run(self) -> ImportReport:
+        from dwca_port import staging
+
         self._check_format()
-        if self.options.on_conflict == "error":
+        if staging.enabled(self.options):
+            self.staging = staging.Staging(self)  # conflicts are found once the rows are staged
+        elif self.options.on_conflict == "error":
             self._refuse_conflicts()
         try:
             with transaction.atomic(), _archived_timestamps():
@@ -222,6 +230,9 @@ class Importer:
                 found += [str(u) for u in node.model._base_manager.filter(uuid__in=uuids).values_list("uuid", flat=True)]
             if found:
                 self.report.conflicts[node.label] = sorted(found)
+        self._raise_conflicts()
+
+    def _raise_conflicts(self) -> None:
         if self.report.conflicts:
             total = sum(len(v) for v in self.report.conflicts.values())
             listing = "; ".join(f"{label}: {len(v)} ({', '.join(v[:3])}{', ...' if len(v) > 3 else ''})"
@@ -232,12 +243,26 @@ class Importer:
     def _import(self) -> None:
         from dwca_port.resolve import resolve_shared
 
+        if self.staging:
+            self.staging.stage_all()
+            if self.options.on_conflict == "error":
+                self.report.conflicts.update(self.staging.conflicts())
+                self._raise_conflicts()
         resolve_shared(self)
+        if self.staging:
+            self.staging.load_shared()
         for node in graph.nodes(Scope.PROJECT):
-            self._write_node(node)
+            if self.staging and self.staging.can_write(node):
+                self.staging.write_node(node, self._project_overrides({}) if node.label == "main.Project" else {})
+            else:
+                self._write_node(node)
+                if self.staging:
+                    self.staging.note_dropped([node.label])
         for table in self.links:
             self._write_links(table)
         self._after_writing()
+        if self.staging:
+            self.staging.close()
 
     # -- project rows ----------------------------------------------------------------------------------
 
@@ -336,7 +361,7 @@ class Importer:
             self._project_overrides(attributes)
         return attributes
 
-    def _project_overrides(self, attributes: dict) -> None:
+    def _project_overrides(self, attributes: dict) -> dict:
         from ami.main.models import Organization
         from ami.users.models import User
 
@@ -350,32 +375,37 @@ class Importer:
             if organization is None:
                 raise ImportError_(f"--into-organization: no organization with slug {self.options.into_organization!r} here")
             attributes["organization_id"] = organization.pk
+        return attributes
 
     def _after_batch(self, node, table, batch) -> None:
         if node.label == "main.Project":
-            from ami.main.models import Project
-
             _, values = batch[0]
-            self.project = Project.objects.get(uuid=values[identifier_term(node)])
-            self.report.project = {"id": self.project.pk, "uuid": str(self.project.uuid), "name": self.project.name}
+            self.set_project(values[identifier_term(node)])
         elif node.label == "main.UserProjectMembership":
-            self._assign_roles(table, batch)
+            id_term = identifier_term(node)
+            self.assign_roles(table, [(line, values[id_term], values.get(ROLES_TERM)) for line, values in batch])
         elif node.label == "main.S3StorageSource":
             self.report.storage_sources_needing_credentials += [
                 values[_term(table, "name")] for _, values in batch]
 
-    def _assign_roles(self, table, batch) -> None:
+    def set_project(self, project_uuid) -> None:
+        from ami.main.models import Project
+
+        self.project = Project.objects.get(uuid=project_uuid)
+        self.report.project = {"id": self.project.pk, "uuid": str(self.project.uuid), "name": self.project.name}
+
+    def assign_roles(self, table, memberships: list[tuple[int, Any, str | None]]) -> None:
+        """Project roles of written memberships: (line, membership UUID, space-separated role names)."""
         from ami.main.models import UserProjectMembership
         from ami.users.roles import ROLES_BY_NAME, assign_role
 
-        memberships = {m.uuid: m for m in UserProjectMembership.objects.filter(
-            uuid__in=[v[identifier_term(graph.NODES_BY_LABEL["main.UserProjectMembership"])] for _, v in batch]
-        ).select_related("user", "project")}
-        for line, values in batch:
-            membership = memberships.get(values[identifier_term(graph.NODES_BY_LABEL["main.UserProjectMembership"])])
+        written = {str(m.uuid): m for m in UserProjectMembership.objects.filter(
+            uuid__in=[str(row_uuid) for _, row_uuid, _ in memberships]).select_related("user", "project")}
+        for line, row_uuid, roles in memberships:
+            membership = written.get(str(row_uuid).lower())
             if membership is None:
                 continue
-            for name in (values.get(ROLES_TERM) or "").split():
+            for name in (roles or "").split():
                 role = ROLES_BY_NAME.get(name)
                 if role is None:
                     raise self.fail(table, line, table.index_of(ROLES_TERM), f"unknown role {name!r}")

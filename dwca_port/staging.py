@@ -1,0 +1,479 @@
+"""PostgreSQL fast path of the import: COPY each archive table into a staging table, then write
+each model with one set-based INSERT ... SELECT.
+
+The portable path (importer.Importer._write_node) parses every cell in Python and writes with
+bulk_create. Here the cells are staged as text, as read (plus their line number), in TEMP tables
+dropped at commit, and SQL does per column what parse_value + stored_value do:
+
+* Every cell of a checked kind must be the canonical text of its kind (`CANONICAL`, one regular
+  expression per kind, checked in one scan per table). The rare cell that is not canonical but
+  valid (a date-time with a UTC offset, an upper-case UUID...) is read by parse_value and
+  replaced by its canonical text; an invalid one is refused with parse_value's message, naming
+  file, line and column, as the portable path does.
+* Casts per kind; an empty cell is NULL where the column allows it, '' for a not-null text
+  column, otherwise the field's default. Date-times are local: the cast to timestamptz uses the
+  session time zone, which Django sets to settings.TIME_ZONE, exactly as for a naive datetime.
+* JSON cells holding fractional numbers (or UUIDs of json_references) are rewritten in Python
+  while staging, because Python's float round trip decides what the portable path stores.
+* Relations to project rows join the target table on uuid (targets come earlier in the graph's
+  order); relations to shared rows join `dwca_shared`, built from importer.shared. A reference to
+  a dropped row (`dwca_dropped`) becomes NULL; a row whose not-null relation cannot be resolved is
+  dropped and reported; a reference to a UUID neither in the archive nor here stops the import.
+* Relations of a model to itself are set by one UPDATE once all its rows exist.
+
+No Python structure grows with the number of rows: rows stream from the archive into COPY, and
+everything else is SQL.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import psycopg
+from django.db import DatabaseError, connection, models, transaction
+
+from dwca_port import graph
+from dwca_port.extensions.antenna import ROLES_TERM, identifier_term
+from dwca_port.extensions.base import Kind, Table
+from dwca_port.graph import Scope
+from dwca_port.json_references import to_pks
+from dwca_port.values import ValueError_, format_value, kind_of, parse_value
+
+if TYPE_CHECKING:
+    from dwca_port.importer import Importer
+
+# The cell texts SQL casts to exactly what parse_value reads (bounded so that no cast overflows
+# where Python would not); anything else goes through parse_value.
+CANONICAL = {
+    Kind.UUID: r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    Kind.INTEGER: r"^-?[0-9]{1,18}$",
+    Kind.DECIMAL: r"^(-?([0-9]{1,30}(\.[0-9]{0,30})?|\.[0-9]{1,30})([eE][-+]?[0-9]{1,2})?|NaN|-?Infinity)$",
+    Kind.BOOLEAN: r"^(true|false)$",
+    Kind.DATETIME: r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?$",
+    Kind.DATE: r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+}
+SQL_TYPE = {Kind.UUID: "uuid", Kind.INTEGER: "bigint", Kind.DECIMAL: "float8", Kind.BOOLEAN: "boolean",
+            Kind.DATETIME: "timestamp", Kind.DATE: "date", Kind.JSON: "jsonb"}
+TEXT_KINDS = (Kind.TEXT, Kind.URI)
+UNRESOLVED = "DW001"  # SQLSTATE raised for a reference neither in the archive nor here
+FETCH = 2000
+
+_SETUP = f"""
+CREATE TEMP TABLE IF NOT EXISTS dwca_shared (label text NOT NULL, uuid uuid NOT NULL, pk bigint NOT NULL,
+                                             PRIMARY KEY (label, uuid)) ON COMMIT DROP;
+CREATE TEMP TABLE IF NOT EXISTS dwca_dropped (label text NOT NULL, uuid uuid NOT NULL) ON COMMIT DROP;
+CREATE TEMP TABLE IF NOT EXISTS dwca_fix (line integer NOT NULL, col integer NOT NULL, value text) ON COMMIT DROP;
+TRUNCATE dwca_shared, dwca_dropped, dwca_fix;
+CREATE OR REPLACE FUNCTION pg_temp.dwca_unresolved(label text, ref text) RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM dwca_dropped d WHERE d.label = $1 AND d.uuid = $2::uuid) THEN
+        RETURN NULL;  -- a dropped row: the reference becomes null
+    END IF;
+    RAISE EXCEPTION 'unresolved reference' USING ERRCODE = '{UNRESOLVED}';
+END $$;
+"""
+
+
+def enabled(options) -> bool:
+    """The fast path runs on PostgreSQL unless the options say otherwise."""
+    return options.staging if options.staging is not None else connection.vendor == "postgresql"
+
+
+def qn(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
+
+
+@dataclass
+class Staged:
+    """One archive table in its staging table: column c<i> holds the table's column i."""
+
+    node: graph.Node
+    table: Table
+    name: str
+    rows: int
+
+    def index(self, field_name: str) -> int:
+        from dwca_port.importer import _term
+
+        return self.table.index_of(_term(self.table, field_name))
+
+    @property
+    def id_cell(self) -> str:
+        return f"s.c{self.table.index_of(identifier_term(self.node))}"
+
+
+class Staging:
+    def __init__(self, importer: Importer):
+        self.importer = importer
+        self.staged: dict[str, Staged] = {}
+        connection.ensure_connection()
+
+    def execute(self, sql: str, params=None):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else cursor.rowcount
+
+    # -- staging ---------------------------------------------------------------------------------
+
+    def stage_all(self) -> None:
+        self.execute(_SETUP)
+        for node in graph.nodes(Scope.PROJECT):
+            table = self.importer.tables[node.label]
+            if self.importer.source.has(table):
+                self.staged[node.label] = staged = self._stage(node, table)
+                self._check_cells(staged)
+
+    def _stage(self, node: graph.Node, table: Table) -> Staged:
+        name = f"dwca_stage_{node.model._meta.db_table}"
+        columns = ", ".join(f"c{i} text" for i in range(len(table.columns)))
+        self.execute(f"DROP TABLE IF EXISTS pg_temp.{name}; "
+                     f"CREATE TEMP TABLE {name} (line integer NOT NULL, {columns}) ON COMMIT DROP")
+        rewrites = self._json_rewrites(table)
+        count = 0
+        try:
+            with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {name} FROM STDIN") as copy:
+                for line, cells in self.importer.rows(table):
+                    for index, rewrite in rewrites:
+                        cells[index] = rewrite(line, cells[index])
+                    copy.write_row((line, *cells))
+                    count += 1
+        except (DatabaseError, psycopg.Error) as error:  # (a NUL character, say: the reader reports it, the validator refuses it)
+            from dwca_port.importer import ImportError_
+
+            raise ImportError_(f"{self.importer.source.member(table)}: the database refused the rows: {one_line(error)}") from None
+        self.execute(f"ANALYZE {name}")  # temp tables get no autovacuum statistics
+        self.importer.say(f"{table.file}: {count} rows staged")
+        return Staged(node, table, name, count)
+
+    def _json_rewrites(self, table: Table) -> list:
+        """(column index, rewrite) for the JSON columns of a model field."""
+        return [(index, self._json_rewrite(table, index)) for index, column in enumerate(table.columns)
+                if column.kind is Kind.JSON and column.field]
+
+    def _json_rewrite(self, table, index):
+        fail = self.importer.fail
+
+        def rewrite(line: int, cell: str | None) -> str | None:
+            if not cell:
+                return None
+            # Integers, strings and literals store the same through jsonb as through Python;
+            # fractions and exponents are stored as Python's float round trip gives them.
+            if "." not in cell and "e" not in cell and "E" not in cell:
+                return cell
+            try:
+                value = parse_value(Kind.JSON, cell)
+            except ValueError_ as error:
+                raise fail(table, line, index, str(error)) from None
+            return None if value is None else json.dumps(value)
+
+        return rewrite
+
+    def _map_json_references(self, staged: Staged) -> None:
+        """UUIDs inside JSON (node.json_references) to this instance's primary keys, once the rows
+        they name are written. Configuration tables: a few rows, one lookup per document."""
+        node = staged.node
+        for field_name in dict.fromkeys(name for name, _, _ in node.json_references):
+            index = staged.index(field_name)
+            fixes = []
+            for line, cell in self.execute(f"SELECT line, c{index} FROM {staged.name} WHERE c{index} <> ''"):
+                try:
+                    value = to_pks(node, field_name, parse_value(Kind.JSON, cell))
+                except ValueError_ as error:
+                    raise self.importer.fail(staged.table, line, index, str(error)) from None
+                fixes.append((index, None if value is None else json.dumps(value), line))
+            self._rewrite_cells(staged, fixes)
+        self._apply_rewrites(staged)
+
+    def _check_cells(self, staged: Staged) -> None:
+        """Refuse invalid cells (parse_value's message and place); rewrite valid but non-canonical
+        ones canonically. One scan of the table; parse_value sees only the cells SQL does not take."""
+        checked = [(index, column.kind) for index, column in enumerate(staged.table.columns)
+                   if column.kind in CANONICAL]
+        if not checked:
+            return
+        condition = " OR ".join(f"(c{index} <> '' AND c{index} !~ %s)" for index, _ in checked)
+        params = [CANONICAL[kind] for _, kind in checked]
+        cells = ", ".join(f"c{index}" for index, _ in checked)
+        with connection.chunked_cursor() as found:
+            found.execute(f"SELECT line, {cells} FROM {staged.name} WHERE {condition} ORDER BY line", params)
+            while rows := found.fetchmany(FETCH):
+                fixes = []
+                for line, *values in rows:
+                    for (index, kind), cell in zip(checked, values):
+                        if not cell:
+                            continue
+                        try:
+                            canonical = format_value(kind, parse_value(kind, cell))
+                        except ValueError_ as error:
+                            raise self.importer.fail(staged.table, line, index, str(error)) from None
+                        if canonical != cell:
+                            fixes.append((index, canonical, line))
+                self._rewrite_cells(staged, fixes)
+        self._apply_rewrites(staged)
+
+    def _rewrite_cells(self, staged: Staged, fixes: list) -> None:
+        """Note (column index, new text, line) rewrites in dwca_fix (the staging table may be
+        being read); _apply_rewrites applies them."""
+        if fixes:
+            with connection.cursor() as cursor:
+                cursor.executemany("INSERT INTO dwca_fix (col, value, line) VALUES (%s, %s, %s)", fixes)
+
+    def _apply_rewrites(self, staged: Staged) -> None:
+        for col, in self.execute("SELECT DISTINCT col FROM dwca_fix ORDER BY col"):
+            self.execute(f"UPDATE {staged.name} s SET c{int(col)} = f.value FROM dwca_fix f "
+                         "WHERE f.col = %s AND f.line = s.line", [col])
+        self.execute("TRUNCATE dwca_fix")
+
+    # -- conflicts, shared rows --------------------------------------------------------------------
+
+    def conflicts(self) -> dict[str, list[str]]:
+        """UUIDs of staged rows that exist here already, per model."""
+        found = {}
+        for label, staged in self.staged.items():
+            table = qn(staged.node.model._meta.db_table)
+            rows = self.execute(f"SELECT t.uuid::text FROM {staged.name} s JOIN {table} t "
+                                f"ON t.uuid = NULLIF({staged.id_cell}, '')::uuid ORDER BY 1")
+            if rows:
+                found[label] = [uuid for uuid, in rows]
+        return found
+
+    def load_shared(self) -> None:
+        """importer.shared (archived UUID -> pk of shared rows and users) and the rows already
+        dropped (users not found) into their temp tables."""
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy("COPY dwca_shared (label, uuid, pk) FROM STDIN") as copy:
+                for label, mapping in self.importer.shared.items():
+                    for archived, pk in mapping.items():
+                        copy.write_row((label, str(archived), pk))
+            cursor.execute("ANALYZE dwca_shared")
+        self.note_dropped([label for label in self.importer.dropped if graph.NODES_BY_LABEL[label].scope is not Scope.PROJECT])
+
+    def note_dropped(self, labels) -> None:
+        """Rows the portable path dropped (importer.dropped: users not found...) into dwca_dropped."""
+        with connection.cursor() as cursor, cursor.cursor.copy("COPY dwca_dropped (label, uuid) FROM STDIN") as copy:
+            for label in labels:
+                for archived in self.importer.dropped.get(label, ()):
+                    copy.write_row((label, str(archived)))
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def can_write(self, node: graph.Node) -> bool:
+        """Every field is one this module casts (else the portable path writes the model)."""
+        for field in node.fields():
+            kind = kind_of(field)
+            if field.is_relation:
+                if graph.graph_target(field) is None:
+                    return False
+            elif kind in TEXT_KINDS:
+                if not isinstance(field, (models.CharField, models.TextField)):
+                    return False
+            elif kind not in SQL_TYPE:
+                return False
+        return True
+
+    def write_node(self, node: graph.Node, overrides: dict[str, int]) -> None:
+        staged = self.staged.get(node.label)
+        if staged is None:
+            return
+        importer, counts = self.importer, self.importer.report.models[node.label]
+        if node.json_references:
+            self._map_json_references(staged)
+        statement = _Insert(staged, overrides, importer.options.on_conflict)
+        try:
+            with transaction.atomic():  # a savepoint, so that a refused statement can be diagnosed
+                result = self.execute(statement.sql, statement.params)
+        except DatabaseError as error:
+            raise self._diagnose(staged, error) from None
+        if importer.options.on_conflict == "update":
+            (created, updated), = result
+        else:
+            created, updated = result, 0
+        dropped = 0
+        if statement.required and (importer.options.on_conflict == "skip" or created + updated != staged.rows):
+            dropped = self._drop(staged, statement)
+        counts.created += created
+        counts.updated += updated
+        counts.dropped += dropped
+        counts.skipped += staged.rows - created - updated - dropped
+        for field in statement.self_references:
+            self._link_self_reference(staged, field)
+        self._after_rows(staged)
+        if counts.created or counts.updated or counts.skipped:
+            importer.say(f"{node.label}: {counts.created} created, {counts.skipped} skipped, {counts.updated} updated")
+
+    def _drop(self, staged: Staged, statement: _Insert) -> int:
+        """Report the rows a not-null relation could not resolve (excluded by the INSERT) and
+        note them in dwca_dropped, so that references to them become null."""
+        node, importer = staged.node, self.importer
+        cells = ", ".join(f"{cell}, {resolved}" for _, cell, resolved in statement.required)
+        missing = " OR ".join(f"({cell} IS NOT NULL AND {resolved} IS NULL)" for _, cell, resolved in statement.required)
+        rows = self.execute(f"SELECT lower({staged.id_cell}), {cells} FROM {staged.name} s {statement.joins} "
+                            f"WHERE {missing} ORDER BY s.line", statement.join_params)
+        for row_uuid, *pairs in rows:
+            for (field, _, _), value, resolved in zip(statement.required, pairs[0::2], pairs[1::2]):
+                if value is not None and resolved is None:
+                    target = graph.graph_target(field)
+                    importer.report.dropped.append(f"{node.name} {row_uuid}: its {field.name} ({target.name} {value.lower()}) "
+                                                   "is not here")
+                    break
+            importer.dropped[node.label].add(row_uuid)
+        with connection.cursor() as cursor:
+            cursor.executemany("INSERT INTO dwca_dropped (label, uuid) VALUES (%s, %s)",
+                               [(node.label, row_uuid) for row_uuid, *_ in rows])
+        return len(rows)
+
+    def _diagnose(self, staged: Staged, error: DatabaseError) -> Exception:
+        """The import error for a refused INSERT: the first dangling reference (file, line,
+        column), else the first cell parse_value refuses, else the database's own message."""
+        from dwca_port.importer import ImportError_
+
+        if getattr(error.__cause__, "sqlstate", None) == UNRESOLVED:
+            return self._first_dangling(staged)
+        for _ in self.importer.parsed_rows(staged.table):  # raises at the first bad cell
+            pass
+        return ImportError_(f"{self.importer.source.member(staged.table)}: the database refused a row: {one_line(error)}")
+
+    def _first_dangling(self, staged: Staged) -> Exception:
+        from dwca_port.importer import ImportError_
+
+        first = None
+        for field in staged.node.foreign_keys():
+            target = graph.graph_target(field)
+            if target.scope is not Scope.PROJECT or target is staged.node:
+                continue
+            index = staged.index(field.name)
+            ref = f"NULLIF(s.c{index}, '')::uuid"
+            rows = self.execute(
+                f"SELECT s.line, lower(s.c{index}) FROM {staged.name} s "
+                f"LEFT JOIN {qn(target.model._meta.db_table)} t ON t.uuid = {ref} "
+                f"WHERE {ref} IS NOT NULL AND t.{qn(target.model._meta.pk.column)} IS NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM dwca_dropped d WHERE d.label = %s AND d.uuid = {ref}) ORDER BY s.line LIMIT 1",
+                [target.label])
+            if rows and (first is None or (rows[0][0], index) < first[:2]):
+                first = (rows[0][0], index, target, rows[0][1])
+        if first is None:
+            return ImportError_(f"{self.importer.source.member(staged.table)}: a reference could not be resolved")
+        line, index, target, value = first
+        return self.importer.fail(staged.table, line, index,
+                                  f"refers to {target.name} {value}, which is neither in the archive nor here")
+
+    def _link_self_reference(self, staged: Staged, field: models.ForeignKey) -> None:
+        """A model's relation to itself, once all its rows exist; a target not here becomes null."""
+        table, pk = qn(staged.node.model._meta.db_table), qn(staged.node.model._meta.pk.column)
+        ref = f"NULLIF(s.c{staged.index(field.name)}, '')::uuid"
+        self.execute(
+            f"UPDATE {table} AS t SET {qn(field.column)} = r.{pk} FROM {staged.name} s LEFT JOIN {table} r ON r.uuid = {ref} "
+            f"WHERE t.uuid = {staged.id_cell}::uuid AND {ref} IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM dwca_dropped d WHERE d.label = %s AND d.uuid = t.uuid)",
+            [staged.node.label])
+
+    def _after_rows(self, staged: Staged) -> None:
+        label, importer = staged.node.label, self.importer
+        if label == "main.Project":
+            (project_uuid,), = self.execute(f"SELECT {staged.id_cell} FROM {staged.name} s ORDER BY s.line LIMIT 1")
+            importer.set_project(project_uuid)
+        elif label == "main.UserProjectMembership":
+            roles = staged.table.index_of(ROLES_TERM)
+            importer.assign_roles(staged.table, self.execute(
+                f"SELECT s.line, {staged.id_cell}, s.c{roles} FROM {staged.name} s WHERE s.c{roles} <> '' ORDER BY s.line"))
+        elif label == "main.S3StorageSource":
+            importer.report.storage_sources_needing_credentials += [name for name, in self.execute(
+                f"SELECT s.c{staged.index('name')} FROM {staged.name} s ORDER BY s.line")]
+
+    def close(self) -> None:
+        """Drop the staging tables now (they would go at commit; a test's transaction is longer)."""
+        names = [staged.name for staged in self.staged.values()]
+        if names:
+            self.execute(f"DROP TABLE IF EXISTS {', '.join(names)}")
+        self.staged.clear()
+
+
+class _Insert:
+    """The INSERT ... SELECT of one staged model, built from its fields' declarations."""
+
+    def __init__(self, staged: Staged, overrides: dict[str, int], on_conflict: str):
+        node = staged.node
+        model = node.model
+        self.self_references = [f for f in node.foreign_keys() if f.related_model is model]
+        self.required: list[tuple[models.Field, str, str]] = []  # not-null relations: (field, cell, resolved)
+        columns, values, value_params, joins, self.join_params = ["uuid"], [f"{staged.id_cell}::uuid"], [], [], []
+        for field in node.fields():
+            if field in self.self_references:
+                continue
+            columns.append(qn(field.column))
+            cell = f"s.c{staged.index(field.name)}"
+            if field.attname in overrides:
+                values.append(_typed_param(field))
+                value_params.append(overrides[field.attname])
+            elif field.is_relation:
+                target = graph.graph_target(field)
+                alias = f"j{len(joins)}"
+                ref = f"NULLIF({cell}, '')"
+                if target.scope is Scope.PROJECT:
+                    joins.append(f"LEFT JOIN {qn(target.model._meta.db_table)} {alias} ON {alias}.uuid = {ref}::uuid")
+                    resolved = f"{alias}.{qn(target.model._meta.pk.column)}"
+                    values.append(f"CASE WHEN {ref} IS NULL THEN NULL WHEN {resolved} IS NOT NULL THEN {resolved} "
+                                  f"ELSE pg_temp.dwca_unresolved(%s, {ref}) END")
+                    value_params.append(target.label)
+                else:
+                    joins.append(f"LEFT JOIN dwca_shared {alias} ON {alias}.label = %s AND {alias}.uuid = {ref}::uuid")
+                    self.join_params.append(target.label)
+                    resolved = f"{alias}.pk"
+                    values.append(resolved)
+                if not field.null:
+                    self.required.append((field, ref, resolved))
+            else:
+                values.append(_value_sql(field, cell, value_params))
+        updated = columns[1:]
+        # Fields that do not travel (credentials, files...) get their defaults, as a new model
+        # instance has them; an update leaves them alone.
+        travelling = {f.name for f in node.fields()}
+        for field in model._meta.concrete_fields:
+            if not (field.primary_key or field.name == "uuid" or field.name in travelling):
+                columns.append(qn(field.column))
+                values.append(_typed_param(field))
+                value_params.append(field.get_db_prep_save(field.get_default(), connection))
+        self.joins = " ".join(joins)
+        table = qn(model._meta.db_table)
+        inner = ", ".join(f"{value} AS v{i}" for i, value in enumerate(values))
+        refs = "".join(f", {ref} AS r{i}" for i, (_, ref, _) in enumerate(self.required))
+        keep = [f"(x.r{i} IS NULL OR x.v{columns.index(qn(field.column))} IS NOT NULL)"
+                for i, (field, _, _) in enumerate(self.required)]
+        sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
+               f"SELECT {', '.join(f'x.v{i}' for i in range(len(values)))} FROM "
+               f"(SELECT s.line, {inner}{refs} FROM {staged.name} s {self.joins}) x "
+               f"{'WHERE ' + ' AND '.join(keep) if keep else ''} ORDER BY x.line")
+        if on_conflict == "skip":
+            sql += " ON CONFLICT (uuid) DO NOTHING"
+        elif on_conflict == "update":
+            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in updated)
+            sql = (f"WITH written AS ({sql} ON CONFLICT (uuid) DO UPDATE SET {updates} RETURNING ({table}.xmax = 0) AS created) "
+                   "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM written")
+        self.sql = sql
+        self.params = value_params + self.join_params
+
+
+def _value_sql(field: models.Field, cell: str, params: list) -> str:
+    """SQL giving what stored_value(field, parse_value(kind, cell)) gives."""
+    kind = kind_of(field)
+    if kind in TEXT_KINDS:
+        return f"NULLIF({cell}, '')" if field.null else f"COALESCE({cell}, '')"
+    typed = f"NULLIF({cell}, '')::{SQL_TYPE[kind]}"
+    if kind is Kind.JSON:  # JSON null is Python's None: SQL NULL (or the default), as the ORM stores it
+        typed = f"NULLIF({typed}, 'null'::jsonb)"
+    if not field.null:
+        default = field.get_default()
+        if default is not None:
+            params.append(field.get_db_prep_save(default, connection))
+            typed = f"COALESCE({typed}, {_typed_param(field)})"
+    return typed
+
+
+def _typed_param(field: models.Field) -> str:
+    """A parameter cast to the column's type (a NULL would otherwise be text in the subquery)."""
+    return f"CAST(%s AS {field.db_type(connection)})"
