@@ -12,6 +12,7 @@ quoted, so every text cell is NULLIF(..., ''): in the archive both are an empty 
 from __future__ import annotations
 
 import contextlib
+import select
 from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
@@ -125,8 +126,17 @@ def copy_rows(statement: tuple[str, list], stream: BinaryIO, progress: Callable[
         raise DatabaseError(result.error_message.decode(errors="replace").strip())
     block = bytearray()
     rows = 0
-    while (data := pgconn.get_copy_data(0))[0] >= 0:
-        block += data[1]
+    while True:
+        # Non-blocking reads, waiting in select: a blocking read would hold the GIL while the
+        # server works, and stall the export's other threads (compression, a second COPY).
+        size, data = pgconn.get_copy_data(1)
+        if size == 0:
+            select.select([pgconn.socket], [], [])
+            pgconn.consume_input()
+            continue
+        if size < 0:
+            break
+        block += data
         rows += 1
         if len(block) >= BLOCK:
             stream.write(block)
