@@ -68,8 +68,11 @@ def do_import(url: str, archive: str, cprofile: bool) -> dict:
 
         profiler = cProfile.Profile()
         profiler.enable()
+    import io
+
+    progress = io.StringIO()  # "[  12.3s] ..." lines: when staging, writing and the caches ended
     started = time.perf_counter()
-    report = import_project(archive, ImportOptions(create_missing_users=True, validate=False), progress=None)
+    report = import_project(archive, ImportOptions(create_missing_users=True, validate=False), progress=progress)
     seconds = time.perf_counter() - started
     if profiler:
         profiler.disable()
@@ -80,10 +83,33 @@ def do_import(url: str, archive: str, cprofile: bool) -> dict:
               "created": {label: c.created for label, c in report.models.items()},
               "rows": sum(c.created for c in report.models.values()),
               "big_rows": common.table_rows(url, project.pk),
-              "cache_differences": report.cache_differences}
+              "cache_differences": report.cache_differences, "phases": _phases(progress.getvalue(), seconds)}
     if profiler:
         result["profile"] = common.profile_text(profiler, archive + ".import.prof")
     return result
+
+
+def _phases(progress: str, seconds: float) -> str:
+    """Seconds per phase from the importer's progress lines: staging (read + COPY), shared rows
+    (taxa...), writing (INSERT ... SELECT), caches and commit (deferred foreign-key checks)."""
+    import re
+
+    marks = {}
+    for line in progress.splitlines():
+        match = re.match(r"\[\s*([0-9.]+)s\] (.*)$", line)
+        if not match:
+            continue
+        at, text = float(match.group(1)), match.group(2)
+        if text.endswith("rows staged"):
+            marks["staged"] = at
+        elif text.startswith("main.Project:"):
+            marks.setdefault("shared", at)
+        elif text.startswith("recomputing cached values"):
+            marks["written"] = at
+    if len(marks) < 3:
+        return "-"
+    return (f"staging {marks['staged']:.1f} s, shared rows {marks['shared'] - marks['staged']:.1f} s, "
+            f"writing {marks['written'] - marks['shared']:.1f} s, caches + commit {seconds - marks['written']:.1f} s")
 
 
 def validate(url: str, archive: str) -> dict:
@@ -174,7 +200,8 @@ def run_size(args, images: int, detections: int, occurrences: int) -> dict:
     common.in_fresh_process(common.migrate, url)
     imported = common.in_fresh_process(do_import, url, str(archive), args.cprofile)
     say(f"import (validate=False): {imported['seconds']:.1f} s, {imported['rows']:,} rows created "
-        f"{imported['big_rows']}, peak RSS {imported['rss']:.0f} MB; cache differences {imported['cache_differences']}")
+        f"{imported['big_rows']}, peak RSS {imported['rss']:.0f} MB ({imported['phases']}); "
+        f"cache differences {imported['cache_differences']}")
     if args.cprofile:
         print(imported["profile"])
     checked = common.in_fresh_process(validate, url, str(archive))

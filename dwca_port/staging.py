@@ -5,11 +5,11 @@ The portable path (importer.Importer._write_node) parses every cell in Python an
 bulk_create. Here the cells are staged as text, as read (plus their line number), in TEMP tables
 dropped at commit, and SQL does per column what parse_value + stored_value do:
 
-* Every cell of a checked kind must be the canonical text of its kind (`CANONICAL`, one regular
-  expression per kind, checked in one scan per table). The rare cell that is not canonical but
-  valid (a date-time with a UTC offset, an upper-case UUID...) is read by parse_value and
-  replaced by its canonical text; an invalid one is refused with parse_value's message, naming
-  file, line and column, as the portable path does.
+* While a row streams into COPY, its cells of checked kinds are matched against the canonical
+  text of their kinds (`CANONICAL`, one regular expression per row). The rare row that does not
+  match is read by parse_value: an invalid cell is refused with the portable path's message
+  (file, line, column); a valid but non-canonical one (a date-time with a UTC offset, an
+  upper-case UUID...) is replaced by its canonical text.
 * Casts per kind; an empty cell is NULL where the column allows it, '' for a not-null text
   column, otherwise the field's default. Date-times are local: the cast to timestamptz uses the
   session time zone, which Django sets to settings.TIME_ZONE, exactly as for a naive datetime.
@@ -27,6 +27,7 @@ everything else is SQL.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,21 +44,21 @@ from dwca_port.values import ValueError_, format_value, kind_of, parse_value
 if TYPE_CHECKING:
     from dwca_port.importer import Importer
 
-# The cell texts SQL casts to exactly what parse_value reads (bounded so that no cast overflows
-# where Python would not); anything else goes through parse_value.
+# The cell texts SQL casts to exactly what parse_value reads (ASCII digits only; bounded so that
+# no cast overflows where Python would not). A row's checked cells are matched at once, joined
+# by tabs (no canonical text holds one); a row that does not match goes through parse_value.
 CANONICAL = {
-    Kind.UUID: r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-    Kind.INTEGER: r"^-?[0-9]{1,18}$",
-    Kind.DECIMAL: r"^(-?([0-9]{1,30}(\.[0-9]{0,30})?|\.[0-9]{1,30})([eE][-+]?[0-9]{1,2})?|NaN|-?Infinity)$",
-    Kind.BOOLEAN: r"^(true|false)$",
-    Kind.DATETIME: r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?$",
-    Kind.DATE: r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    Kind.UUID: r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+    Kind.INTEGER: r"-?[0-9]{1,18}",
+    Kind.DECIMAL: r"-?(?:[0-9]{1,30}(?:\.[0-9]{0,30})?|\.[0-9]{1,30})(?:[eE][-+]?[0-9]{1,2})?|NaN|-?Infinity",
+    Kind.BOOLEAN: r"true|false",
+    Kind.DATETIME: r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?",
+    Kind.DATE: r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
 }
 SQL_TYPE = {Kind.UUID: "uuid", Kind.INTEGER: "bigint", Kind.DECIMAL: "float8", Kind.BOOLEAN: "boolean",
             Kind.DATETIME: "timestamp", Kind.DATE: "date", Kind.JSON: "jsonb"}
 TEXT_KINDS = (Kind.TEXT, Kind.URI)
 UNRESOLVED = "DW001"  # SQLSTATE raised for a reference neither in the archive nor here
-FETCH = 2000
 
 _SETUP = f"""
 CREATE TEMP TABLE IF NOT EXISTS dwca_shared (label text NOT NULL, uuid uuid NOT NULL, pk bigint NOT NULL,
@@ -65,6 +66,7 @@ CREATE TEMP TABLE IF NOT EXISTS dwca_shared (label text NOT NULL, uuid uuid NOT 
 CREATE TEMP TABLE IF NOT EXISTS dwca_dropped (label text NOT NULL, uuid uuid NOT NULL) ON COMMIT DROP;
 CREATE TEMP TABLE IF NOT EXISTS dwca_fix (line integer NOT NULL, col integer NOT NULL, value text) ON COMMIT DROP;
 TRUNCATE dwca_shared, dwca_dropped, dwca_fix;
+SET LOCAL jit = off;  -- compiling the big INSERT ... SELECTs costs more than it saves
 CREATE OR REPLACE FUNCTION pg_temp.dwca_unresolved(label text, ref text) RETURNS bigint LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM dwca_dropped d WHERE d.label = $1 AND d.uuid = $2::uuid) THEN
@@ -125,8 +127,7 @@ class Staging:
         for node in graph.nodes(Scope.PROJECT):
             table = self.importer.tables[node.label]
             if self.importer.source.has(table):
-                self.staged[node.label] = staged = self._stage(node, table)
-                self._check_cells(staged)
+                self.staged[node.label] = self._stage(node, table)
 
     def _stage(self, node: graph.Node, table: Table) -> Staged:
         name = f"dwca_stage_{node.model._meta.db_table}"
@@ -134,10 +135,14 @@ class Staging:
         self.execute(f"DROP TABLE IF EXISTS pg_temp.{name}; "
                      f"CREATE TEMP TABLE {name} (line integer NOT NULL, {columns}) ON COMMIT DROP")
         rewrites = self._json_rewrites(table)
+        checked = [index for index, column in enumerate(table.columns) if column.kind in CANONICAL]
+        canonical = re.compile("\t".join(f"(?:{CANONICAL[table.columns[index].kind]})?" for index in checked))
         count = 0
         try:
             with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {name} FROM STDIN") as copy:
                 for line, cells in self.importer.rows(table):
+                    if not canonical.fullmatch("\t".join([cells[index] or "" for index in checked])):
+                        self._canonicalise(table, line, cells, checked)
                     for index, rewrite in rewrites:
                         cells[index] = rewrite(line, cells[index])
                     copy.write_row((line, *cells))
@@ -189,32 +194,17 @@ class Staging:
             self._rewrite_cells(staged, fixes)
         self._apply_rewrites(staged)
 
-    def _check_cells(self, staged: Staged) -> None:
-        """Refuse invalid cells (parse_value's message and place); rewrite valid but non-canonical
-        ones canonically. One scan of the table; parse_value sees only the cells SQL does not take."""
-        checked = [(index, column.kind) for index, column in enumerate(staged.table.columns)
-                   if column.kind in CANONICAL]
-        if not checked:
-            return
-        condition = " OR ".join(f"(c{index} <> '' AND c{index} !~ %s)" for index, _ in checked)
-        params = [CANONICAL[kind] for _, kind in checked]
-        cells = ", ".join(f"c{index}" for index, _ in checked)
-        with connection.chunked_cursor() as found:
-            found.execute(f"SELECT line, {cells} FROM {staged.name} WHERE {condition} ORDER BY line", params)
-            while rows := found.fetchmany(FETCH):
-                fixes = []
-                for line, *values in rows:
-                    for (index, kind), cell in zip(checked, values):
-                        if not cell:
-                            continue
-                        try:
-                            canonical = format_value(kind, parse_value(kind, cell))
-                        except ValueError_ as error:
-                            raise self.importer.fail(staged.table, line, index, str(error)) from None
-                        if canonical != cell:
-                            fixes.append((index, canonical, line))
-                self._rewrite_cells(staged, fixes)
-        self._apply_rewrites(staged)
+    def _canonicalise(self, table: Table, line: int, cells: list, checked: list[int]) -> None:
+        """A row with a cell SQL does not take as it is: refuse an invalid cell (parse_value's
+        message, with file, line and column), rewrite a valid one canonically (a date-time with
+        a UTC offset becomes local time, an upper-case UUID lower-case...)."""
+        for index in checked:
+            if cells[index]:
+                kind = table.columns[index].kind
+                try:
+                    cells[index] = format_value(kind, parse_value(kind, cells[index]))
+                except ValueError_ as error:
+                    raise self.importer.fail(table, line, index, str(error)) from None
 
     def _rewrite_cells(self, staged: Staged, fixes: list) -> None:
         """Note (column index, new text, line) rewrites in dwca_fix (the staging table may be
@@ -300,11 +290,20 @@ class Staging:
         counts.updated += updated
         counts.dropped += dropped
         counts.skipped += staged.rows - created - updated - dropped
+        self._analyze_if_grown(node.model, created)
         for field in statement.self_references:
             self._link_self_reference(staged, field)
         self._after_rows(staged)
         if counts.created or counts.updated or counts.skipped:
             importer.say(f"{node.label}: {counts.created} created, {counts.skipped} skipped, {counts.updated} updated")
+
+    def _analyze_if_grown(self, model, created: int) -> None:
+        """Statistics for the joins and the cache recomputation that follow: autovacuum would
+        analyze a table that grew by a tenth only later, and the planner would take it for empty."""
+        (known,), = self.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass",
+                                 [model._meta.db_table])
+        if created > 0.1 * known + 50:
+            self.execute(f"ANALYZE {qn(model._meta.db_table)}")
 
     def _drop(self, staged: Staged, statement: _Insert) -> int:
         """Report the rows a not-null relation could not resolve (excluded by the INSERT) and

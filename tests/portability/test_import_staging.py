@@ -230,3 +230,39 @@ def test_an_unknown_owner_is_refused(demo, export, tmp_path):
     wipe_graph()
     message, *_ = _refused(path, owner_email="nobody@example.org")
     assert "--owner" in message
+
+
+@pytest.mark.parametrize("kind, text", [
+    ("uuid", "0f8b9c2e-1d3a-4b5c-8d6e-7f8091a2b3c4"), ("uuid", "0F8B9C2E-1D3A-4B5C-8D6E-7F8091A2B3C4"),
+    ("uuid", "0f8b9c2e1d3a4b5c8d6e7f8091a2b3c4"), ("uuid", "{0f8b9c2e-1d3a-4b5c-8d6e-7f8091a2b3c4}"),
+    ("uuid", "0f8b9c2e-1d3a-4b5c-8d6e-7f8091a2b3cg"), ("integer", "-12"), ("integer", "+12"), ("integer", " 12"),
+    ("integer", "\u0661\u0662"), ("integer", "1" * 30), ("decimal", "0.5"), ("decimal", "-1e-05"), ("decimal", ".5"),
+    ("decimal", "1."), ("decimal", "NaN"), ("decimal", "nan"), ("decimal", "-Infinity"), ("decimal", "1e400"),
+    ("decimal", "1_000.5"), ("boolean", "true"), ("boolean", "True"), ("boolean", "t"),
+    ("datetime", "2023-06-01T21:05:45"), ("datetime", "2023-06-01T21:05:45.123456"), ("datetime", "2023-06-01T24:00:00"),
+    ("datetime", "2023-06-01T23:59:60"), ("datetime", "2023-06-01T21:05:45+02:00"), ("datetime", "2023-06-01 21:05:45"),
+    ("datetime", "2023-02-30T10:00:00"), ("date", "2023-06-01"), ("date", "20230601"), ("date", "2023-13-01"),
+])
+def test_canonical_cells_are_a_subset_of_what_parse_value_reads(kind, text):
+    """A cell the staging path passes to SQL as it is must be one parse_value reads, and SQL's
+    cast of it must give the same value: its canonical text, up to the case of a UUID (or a
+    date SQL refuses too, as parse_value does)."""
+    import re
+
+    from dwca_port.extensions.base import Kind
+    from dwca_port.staging import CANONICAL
+    from dwca_port.values import ValueError_, format_value, parse_value
+
+    kind = Kind(kind)
+    if not re.fullmatch(f"(?:{CANONICAL[kind]})?", text):
+        return  # parse_value decides (refuses, or rewrites it canonically)
+    try:
+        canonical = format_value(kind, parse_value(kind, text))
+    except ValueError_:
+        # a calendar value out of range: SQL's cast refuses it too, and parse_value then names the cell
+        assert text in ("2023-02-30T10:00:00", "2023-13-01"), f"{text!r} would reach SQL, which takes it"
+        return
+    if kind is Kind.DECIMAL:
+        assert float(canonical) == float(text) or text == "NaN"
+    else:
+        assert canonical == text.lower() if kind is Kind.UUID else canonical == text
