@@ -234,9 +234,9 @@ def report(results: list[dict]) -> None:
         print(f"| COPY FROM into staging tables LIKE the targets INCLUDING ALL, 4 tables | {c['seconds']:.1f} s | {copy_rate:,.0f} | {c['rss']:.0f} MB |")
         print(f"| loaddata JSON, subset of {d['rows']:,} rows | {d['seconds']:.1f} s, extrapolated to all: **{r['big_rows'] / load_rate:.0f} s** "
               f"(extrapolated) | {load_rate:,.0f} | {d['rss']:.0f} MB |")
-        print(f"\nimport / COPY = {same / copy_rate:.2f} (target >= 0.25: {'met' if same / copy_rate >= 0.25 else 'NOT met'}); "
+        print(f"\nimport / COPY = {same / copy_rate:.3f} (target >= 0.25: {'met' if same / copy_rate >= 0.25 else 'NOT met'}); "
               f"with validation {with_validation / copy_rate:.2f}")
-        print(f"import / loaddata = {same / load_rate:.1f}x (target >= 10x: {'met' if same / load_rate >= 10 else 'NOT met'}); "
+        print(f"import / loaddata = {same / load_rate:.2f}x (target >= 10x: {'met' if same / load_rate >= 10 else 'NOT met'}); "
               f"with validation {with_validation / load_rate:.1f}x")
     if len(results) == 2:
         small, big = results
