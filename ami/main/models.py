@@ -461,7 +461,8 @@ class SourceImage(BaseModel):
 
 def update_detection_counts(queryset: models.QuerySet, project: Project | None = None) -> int:
     """Set SourceImage.detections_count for many captures with one UPDATE (valid detections that
-    pass the project's default filters; all valid detections without a project)."""
+    pass the project's default filters; all valid detections without a project). Returns the
+    number of captures whose count changed."""
     filter_q = project.default_filter_q("occurrence__") if project else Q()
     counts = (
         Detection.objects.valid()
@@ -471,7 +472,10 @@ def update_detection_counts(queryset: models.QuerySet, project: Project | None =
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return queryset.update(detections_count=Coalesce(Subquery(counts), 0))
+    count = Coalesce(Subquery(counts), 0)
+    # Only the rows whose count changes: rewriting a million unchanged rows (and their indexes)
+    # would dominate an import, whose archive normally carries the right counts.
+    return queryset.alias(new_count=count).exclude(detections_count=F("new_count")).update(detections_count=count)
 
 
 def timestamp_from_filename(path: str) -> datetime.datetime | None:

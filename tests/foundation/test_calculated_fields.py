@@ -133,5 +133,7 @@ def test_counts_with_default_filters(station, taxa):
     project.update_related_calculated_fields()
     station.refresh_from_db()
     assert (station.occurrences_count, station.taxa_count, station.detections_count) == (2, 1, 1)
-    assert update_detection_counts(SourceImage.objects.filter(deployment=station)) == 6  # no project: all valid
+    # no project: all valid detections; 4 of the 6 captures change (it returns the rows it rewrote)
+    assert update_detection_counts(SourceImage.objects.filter(deployment=station)) == 4
+    assert update_detection_counts(SourceImage.objects.filter(deployment=station)) == 0  # nothing left to change
     assert SourceImage.objects.get(path="20230601-20.jpg").detections_count == 1
