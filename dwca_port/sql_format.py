@@ -16,8 +16,8 @@ import select
 from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
-from django.core.exceptions import EmptyResultSet
 import psycopg
+from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connection, models
 from psycopg import pq
 
@@ -25,6 +25,7 @@ from dwca_port.extensions.base import Kind
 
 # Rows reach the zip member in blocks of about this many bytes (one write per row is slow).
 BLOCK = 1 << 20
+
 
 def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
@@ -97,7 +98,7 @@ def formatted_select(queryset: models.QuerySet, kinds: Sequence[Kind], order: Se
     cells = ", ".join(cell_sql(kind, f"q.c{wanted[i]}") for i, kind in enumerate(kinds))
     names = ", ".join(f"c{index}" for index in range(len(in_sql)))
     ordering = ", ".join(f"q.c{wanted[i]}" for i in order)
-    return f"SELECT {cells} FROM ({sql}) AS q({names}) ORDER BY {ordering}", list(params)
+    return f"SELECT {cells} FROM ({sql}) AS q({names}) ORDER BY {ordering}", params
 
 
 def compiled(queryset: models.QuerySet) -> tuple[str, list]:
