@@ -50,7 +50,7 @@ class Selection:
             rows = node.rows_of(self.project)
             for field in node.foreign_keys():
                 target = graph.graph_target(field)
-                if target and target.scope is not Scope.PROJECT:
+                if target and target.scope is not Scope.PROJECT and not _walked(node, field, target):
                     found = (rows.exclude(**{field.attname: None}).order_by()  # (no ordering columns in the DISTINCT)
                              .values_list(field.attname, flat=True).distinct())
                     self._shared[target.label].update(found)
@@ -76,3 +76,12 @@ class Selection:
                     if new:
                         self._shared[target.label] |= new
                         changed = True
+
+
+def _walked(node: graph.Node, field, target: graph.Node) -> bool:
+    """Whether the target's own project paths already go through this relation from every path of
+    the node's rows (e.g. Algorithm's "classifications__detection__source_image__project"): the rows
+    it reaches are selected already, and a second scan of a big table would find nothing new."""
+    reverse = field.related_query_name()
+    return bool(node.project_paths) and all(
+        (f"{reverse}__{own}" if own else reverse) in target.project_paths for own in node.project_paths)
