@@ -93,14 +93,14 @@ def _compare_staged(importer: Importer, staged) -> None:
         return
     differs = [f"({archived}) IS DISTINCT FROM ({current})" for _, archived, current in compared]
     source = f"FROM {staged.name} s JOIN {qn(model._meta.db_table)} t ON t.uuid = {staged.id_cell}::uuid"
-    (counts,) = staged_query(f"SELECT {', '.join(f'count(*) FILTER (WHERE {d})' for d in differs)} {source}")
+    (counts,) = importer.staging.execute(f"SELECT {', '.join(f'count(*) FILTER (WHERE {d})' for d in differs)} {source}")
     for (column, _, _), count in zip(compared, counts):
         _count(importer, f"{node.label}.{column.field}", count)
     wanted = EXAMPLES - len(importer.report.cache_difference_examples)
     if wanted <= 0 or not any(counts):
         return
     cells = ", ".join(f"s.c{table.columns.index(column)}, {current}" for column, _, current in compared)
-    rows = staged_query(f"SELECT lower({staged.id_cell}), {cells} {source} WHERE {' OR '.join(differs)} "
+    rows = importer.staging.execute(f"SELECT lower({staged.id_cell}), {cells} {source} WHERE {' OR '.join(differs)} "
                         f"ORDER BY s.line LIMIT {int(wanted)}")
     examples = importer.report.cache_difference_examples
     for row_uuid, *pairs in rows:
@@ -110,10 +110,3 @@ def _compare_staged(importer: Importer, staged) -> None:
             if archived != recomputed and len(examples) < EXAMPLES:
                 examples.append(f"{node.name} {row_uuid}: {column.field} archived {archived!r}, recomputed {recomputed!r}")
 
-
-def staged_query(sql: str) -> list[tuple]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return cursor.fetchall()

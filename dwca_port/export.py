@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import TextIO
 
 from django.conf import settings
-from isal import isal_zlib
 from django.db import models
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
+from isal import isal_zlib
 
 from dwca_port import graph
 from dwca_port.eml import parse_licence, write_eml
@@ -312,8 +312,8 @@ def _statements_for(table: Table, context: ExportContext, selection: Selection) 
 
 class _BlockWriter:
     """Writes to a zip member in blocks of about BLOCK bytes (zipfile compresses and checksums
-    every write), from a second thread: zlib works there while the database formats the next
-    rows. A few blocks wait at most, so memory stays bounded."""
+    every write), from a second thread: deflate works there while the database formats the
+    next rows. A few blocks wait at most, so memory stays bounded."""
 
     def __init__(self, member):
         self._member = member

@@ -44,8 +44,11 @@ def export_session():
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET jit; RESET work_mem")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET jit; RESET work_mem")
+        except DatabaseError:
+            pass  # an aborted transaction: its rollback undoes the SETs, and its error is the one to see
 
 
 def local_datetime_sql(expression: str) -> str:

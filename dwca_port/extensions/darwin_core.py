@@ -307,7 +307,8 @@ from dwca_port.extensions import darwin_core_sql as sql  # noqa: E402
 DARWIN_CORE_TABLES = (
     Table("event.txt", EVENT, EVENT_COLUMNS, core=True, identifier_term=DWC + "eventID", rows=event_rows,
           doc="Event core: the project, its deployments and capture sessions."),
-    Table("occurrence.txt", OCCURRENCE, OCCURRENCE_COLUMNS, identifier_term=DWC + "occurrenceID", rows=occurrence_rows, sql=sql.occurrence_sql,
+    Table("occurrence.txt", OCCURRENCE, OCCURRENCE_COLUMNS, identifier_term=DWC + "occurrenceID",
+          rows=occurrence_rows, sql=sql.occurrence_sql,
           doc="Occurrences published under the project's default filters."),
     Table("humboldt.txt", ECO + "Event", HUMBOLDT_COLUMNS, rows=humboldt_rows,
           doc="Humboldt extension: effort and taxonomic scope of each capture session."),

@@ -28,6 +28,16 @@ def test_sizes_and_links():
     SourceImage.objects.create(path="after.jpg", project=project)
 
 
+def test_cached_counts_are_kept_as_an_instance_keeps_them():
+    from ami.main.models import update_detection_counts
+
+    project = seed_synthetic_project(SyntheticSpec(images=300, detections_per_image=0.5, occurrences=20), progress=None)
+    captures = SourceImage.objects.filter(project=project)
+    assert not captures.filter(detections_count__isnull=True).exists()
+    assert update_detection_counts(captures, project=project) == 0  # already right: nothing rewritten
+    assert not Event.objects.filter(project=project, captures_count__isnull=True).exists()
+
+
 def models_f(name):
     from django.db.models import F
 
