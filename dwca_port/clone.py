@@ -35,7 +35,6 @@ from django.db.models import Case, F, Value, When
 from dwca_port import graph
 from dwca_port.graph import Clone
 
-ROOT = "main.Project"  # the node whose rows_of is the project itself: created, not inserted
 POSTGRES_MAX_PARAMETERS = 65_535  # the protocol's bound on one statement's parameters
 
 
@@ -157,7 +156,7 @@ class _Cloner:
     def copy_rows(self, node: graph.Node) -> None:
         read = [f.attname for f in _template_fields(node)]
         template_rows = list(node.rows_of(self.source).order_by("pk").values("pk", *read))
-        if node.label == ROOT:
+        if node.root:  # the project itself: created, not inserted
             (row,) = template_rows
             self.project = self.create_project(node, row)
             self.now = self.project.created_at

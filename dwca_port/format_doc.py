@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 from dwca_port import graph
-from dwca_port.extensions import all_tables
-from dwca_port.extensions.base import ANTENNA, FORMAT_VERSION, FULL, GBIF_PROFILE
+from dwca_port.tables import ANTENNA, GBIF_PROFILE, all_tables
+from dwca_port.versions import FORMAT_VERSION
 
 INTRO = f"""# The archive format
 
 A project travels as a Darwin Core Archive: a zip of tab-separated UTF-8 files (no BOM, `\\n`
 line ends, one header row), `meta.xml` naming every column's term, and `eml.xml` (EML 2.2.0,
 valid against the GBIF metadata profile 1.3). This page is generated from the declarations in
-`dwca_port/extensions/` and `dwca_port/graph.py` (`python manage.py describe_format`); it lists
+`dwca_port/tables/` and `dwca_port/graph.py` (`python manage.py describe_format`); it lists
 every table and column the toolkit writes. Archive layout version: {FORMAT_VERSION}.
 
 Two profiles come from the same declarations:

@@ -2,23 +2,32 @@
 
 Each `Node` says how rows of one model belong to a project (its scope and how to select them),
 how they are identified across instances, what a clone does with them, how they hang from the
-archive's Event core, and which fields never travel (secrets, files) or are caches (exported
-only to be verified, recomputed on import). Foreign keys between the models of the graph are
-read from Django's model metadata, so a new field needs no declaration here unless it is a
-secret, a cache or a file.
+archive's Event core, which fields never travel (secrets, files) or are caches (exported
+only to be verified, recomputed on import), and what else is special about the model: the
+project row itself (`root`), how shared rows are matched on import (`match`), columns that are
+not model fields (`extras`), unique fields regenerated when taken. Foreign keys between the
+models of the graph are read from Django's model metadata, so a new field needs no declaration
+here unless it is a secret, a cache or a file.
 
-Clone, export (both profiles and JSON), import, validation and docs/format.md are derived from
-this list; its order is the dependency order (every model after the models it points to).
+Clone, export (every format and profile), import, validation and docs/format.md are derived
+from this list; its order is the dependency order (every model after the models it points to;
+`order_problems` checks it and a test runs the check).
 """
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.db import models
+
+from ami.users.roles import ROLES_BY_NAME, assign_role, roles_of
+from dwca_port.values import Kind
+from dwca_port.versions import FORMAT_VERSION
 
 
 class Scope(str, enum.Enum):
@@ -31,6 +40,37 @@ class Clone(str, enum.Enum):
     COPY = "copy"  # a clone gets its own copy (new primary key and UUID)
     LINK = "link"  # a clone points at the same rows
     SKIP = "skip"  # data, not configuration: a clone starts without it
+
+
+class Match(str, enum.Enum):
+    """How an archived shared row finds its row here on import."""
+
+    NATURAL_KEY = "natural key"  # by UUID, then by the natural key; created (keeping its UUID) when missing
+    ACCOUNT = "account"  # users: by e-mail; created only when the operator asks for it
+    TAXONOMY = "taxonomy"  # taxa: reconciled against this instance's taxonomy (dwca_port.taxonomy)
+
+
+class ExtraValueError(ValueError):
+    """An archived extra cell this instance cannot apply (e.g. an unknown role name)."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Extra:
+    """A column of a model's Antenna table that is not a model field."""
+
+    name: str  # the term's local name in the Antenna namespace
+    kind: Kind
+    doc: str
+    required: bool = False
+    # Export: given the project, a function from a row's primary key to the cell's value.
+    values: Callable[[Any], Callable[[int], Any]] = field(default=lambda project: lambda pk: None, compare=False)
+    # Import, once the rows are written: apply [(line, row UUID, value)] of the project's rows;
+    # None when the value is only read (checked) by the importer.
+    apply: Callable[[Any, list[tuple[int, Any, Any]]], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -53,6 +93,11 @@ class Node:
     # Primary keys that upstream stores inside JSON fields: (JSON field, key, "app.Model"). A clone
     # points them at its copies; the archive carries them as UUIDs, mapped back on import.
     json_references: tuple[tuple[str, str, str], ...] = ()
+    root: bool = False  # the project row itself: one per archive, created (not inserted) by a clone
+    match: Match = Match.NATURAL_KEY  # shared models: how archived rows are matched on import
+    regenerated: tuple[str, ...] = ()  # unique fields that get a fresh value when the archived one is taken here
+    extras: tuple[Extra, ...] = ()  # columns that are not model fields
+    verified_caches: bool = False  # its caches are recomputed on import and compared with the archive's
     doc: str = ""
 
     @cached_property
@@ -98,11 +143,48 @@ def _to_one(model: type[models.Model], path: str) -> bool:
     return True
 
 
-PROJECT_ROOT = "project"  # core_paths value: the row hangs from the project's root event
+# -- the extras' values ------------------------------------------------------------------------
+
+
+def _format_version(project) -> Callable[[int], int]:
+    return lambda pk: FORMAT_VERSION
+
+
+def _time_zone(project) -> Callable[[int], str]:
+    return lambda pk: settings.TIME_ZONE
+
+
+def _member_roles(project) -> Callable[[int], str | None]:
+    """Role names of each membership, fewest permissions first (upstream keeps them as auth groups)."""
+    from ami.main.models import UserProjectMembership
+
+    users = {m.pk: m.user for m in UserProjectMembership.objects.filter(project=project).select_related("user")}
+    return lambda pk: " ".join(role.__name__ for role in roles_of(project, users[pk])) or None
+
+
+def _assign_member_roles(project, rows: list[tuple[int, Any, str | None]]) -> None:
+    from ami.main.models import UserProjectMembership
+
+    wanted = [str(row_uuid) for _, row_uuid, roles in rows if roles]
+    members = {str(m.uuid): m.user for m in UserProjectMembership.objects.filter(project=project, uuid__in=wanted)
+               .select_related("user")}
+    for line, row_uuid, roles in rows:
+        user = members.get(str(row_uuid).lower())
+        for name in (roles or "").split() if user else ():
+            role = ROLES_BY_NAME.get(name)
+            if role is None:
+                raise ExtraValueError(line, f"unknown role {name!r}")
+            assign_role(project, user, role)
+
+
+FORMAT_VERSION_EXTRA = Extra("formatVersion", Kind.INTEGER, required=True, values=_format_version,
+                             doc=f"Version of the archive layout (this toolkit writes {FORMAT_VERSION}).")
+TIME_ZONE_EXTRA = Extra("timeZone", Kind.TEXT, required=True, values=_time_zone,
+                        doc="IANA time zone of every local date-time in the Antenna tables.")
 
 NODES: tuple[Node, ...] = (
     Node(
-        "users.User", Scope.USER, Clone.LINK,
+        "users.User", Scope.USER, Clone.LINK, match=Match.ACCOUNT,
         project_paths=("project_memberships__project", "projects", "identifications__occurrence__project",
                        "exports__project", "sourceimage__project"),
         natural_key=("email",),
@@ -133,11 +215,12 @@ NODES: tuple[Node, ...] = (
         project_paths=("project_pipeline_configs__project", "default_projects", "jobs__project",
                        "processing_services__projects"),
         natural_key=("name", "version"),
+        regenerated=("slug",),
         many_to_many=("algorithms",),
         doc="A sequence of algorithms; matched by (name, version).",
     ),
     Node(
-        "main.Taxon", Scope.SHARED, Clone.LINK,
+        "main.Taxon", Scope.SHARED, Clone.LINK, match=Match.TAXONOMY,
         project_paths=("projects", "occurrences__project", "classifications__detection__source_image__project",
                        "identifications__occurrence__project", "include_taxa_default_projects",
                        "exclude_taxa_default_projects", "lists__projects", "tags__project"),
@@ -149,8 +232,9 @@ NODES: tuple[Node, ...] = (
         doc="Shared taxonomy; reconciled on import (GBIF key, name, matcher), with the parent chain.",
     ),
     Node(
-        "main.Project", Scope.PROJECT, Clone.COPY, project_paths=("",),
+        "main.Project", Scope.PROJECT, Clone.COPY, project_paths=("",), root=True,
         excluded=("image",),
+        extras=(FORMAT_VERSION_EXTRA, TIME_ZONE_EXTRA),
         many_to_many=("default_filters_include_taxa", "default_filters_exclude_taxa"),
         doc="The project: settings, default filters, licence, feature flags.",
     ),
@@ -162,6 +246,8 @@ NODES: tuple[Node, ...] = (
     ),
     Node(
         "main.UserProjectMembership", Scope.PROJECT, Clone.COPY, project_paths=("project",),
+        extras=(Extra("roles", Kind.TEXT, values=_member_roles, apply=_assign_member_roles,
+                      doc="The member's project roles, space-separated (e.g. Identifier Researcher)."),),
         doc="Members; their roles travel as the role column of this table.",
     ),
     Node(
@@ -187,7 +273,7 @@ NODES: tuple[Node, ...] = (
     Node("main.Site", Scope.PROJECT, Clone.COPY, project_paths=("project",), doc="Research sites."),
     Node(
         "main.Deployment", Scope.PROJECT, Clone.COPY, project_paths=("project",), core_paths=("self",),
-        excluded=("image",),
+        excluded=("image",), verified_caches=True,
         calculated=("data_source_total_files", "data_source_total_size", "events_count", "occurrences_count",
                     "captures_count", "detections_count", "taxa_count", "first_capture_timestamp",
                     "last_capture_timestamp"),
@@ -195,12 +281,14 @@ NODES: tuple[Node, ...] = (
     ),
     Node(
         "main.Event", Scope.PROJECT, Clone.SKIP, project_paths=("project",), core_paths=("self",),
+        verified_caches=True,
         calculated=("start", "end", "captures_count", "detections_count", "occurrences_count"),
         excluded=("calculated_fields_updated_at",),  # when this instance last recomputed: not data
         doc="Capture sessions (nights); each is an event of the core under its deployment.",
     ),
     Node(
         "main.SourceImage", Scope.PROJECT, Clone.SKIP, project_paths=("project",), core_paths=("event", "deployment"),
+        verified_caches=True,
         calculated=("detections_count",),
         doc="Captures: paths relative to the storage source; image files do not travel.",
     ),
@@ -246,10 +334,7 @@ NODES: tuple[Node, ...] = (
 )
 
 NODES_BY_LABEL: dict[str, Node] = {node.label: node for node in NODES}
-
-
-def node_for(model: type[models.Model]) -> Node:
-    return NODES_BY_LABEL[model._meta.label]
+ROOT: Node = next(node for node in NODES if node.root)
 
 
 def graph_target(field: models.Field) -> Node | None:
@@ -263,17 +348,20 @@ def nodes(scope: Scope | None = None, clone: Clone | None = None) -> Iterator[No
             yield node
 
 
-def check_graph() -> list[str]:
-    """Declaration mistakes: a relation to a later node, an unknown field name. Used by a test."""
+def order_problems() -> list[str]:
+    """Declaration mistakes: a relation to a later node, an unknown field name, not one root."""
     problems, seen = [], set()
+    if sum(node.root for node in NODES) != 1:
+        problems.append("exactly one node must be the root (the project)")
     for node in NODES:
         names = {f.name for f in node.model._meta.get_fields()}
-        for name in (*node.calculated, *node.secret, *node.excluded, *node.many_to_many, *node.natural_key):
+        for name in (*node.calculated, *node.secret, *node.excluded, *node.many_to_many, *node.natural_key,
+                     *node.regenerated):
             if name not in names:
                 problems.append(f"{node.label}: no field {name!r}")
-        for field in node.foreign_keys():
-            target = graph_target(field)
+        for relation in node.foreign_keys():
+            target = graph_target(relation)
             if target and target.label != node.label and target.label not in seen:
-                problems.append(f"{node.label}.{field.name} points to {target.label}, declared later")
+                problems.append(f"{node.label}.{relation.name} points to {target.label}, declared later")
         seen.add(node.label)
     return problems

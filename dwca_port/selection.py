@@ -32,9 +32,6 @@ class Selection:
             return node.rows_of(self.project).values("pk")
         return sorted(self._shared[node.label])
 
-    def count(self, node: graph.Node) -> int:
-        return self.rows(node).count()
-
     def _close(self) -> None:
         shared = [n for n in graph.NODES if n.scope is not Scope.PROJECT]
         for node in shared:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 import io
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from dwca_port.archive import configured
@@ -40,9 +40,6 @@ class Dialect:
     line_terminator: str = "\n"
     encoding: str = "UTF-8"
     header_lines: int = 1
-
-    def with_settings(self, **settings) -> Dialect:
-        return replace(self, **settings)
 
 
 # GBIF: tab separated, no quoting; TAB/CR/LF inside values become a space, as the IPT writes.

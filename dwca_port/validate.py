@@ -20,22 +20,18 @@ from dwca_port.checks.collector import FindingCollector
 from dwca_port.checks.container import META_XML, layout_findings, meta_xml_missing, metadata_member
 from dwca_port.checks.definitions import definitions
 from dwca_port.checks.integrity import SecondPass, plan_references
-from dwca_port.checks.metadata import check_metadata, coverage_findings
+from dwca_port.checks.eml import check_metadata, coverage_findings
 from dwca_port.checks.rows import ArchiveState, RowChecks
 from dwca_port.checks.terms import term_findings
-from dwca_port.extensions.base import ANTENNA, FULL, GBIF_PROFILE, PROFILES, Table
+from dwca_port.tables import ANTENNA, FULL, GBIF_PROFILE, PROFILES, Table, all_tables
 from dwca_port.findings import Finding, Report, Severity
 from dwca_port.meta import ArchiveDescriptor, MetaXmlError, check_meta_xml, read_meta_xml
 from dwca_port.tabular import MAX_COLUMNS, TableReader, TabularError
 
 
 def registry_tables() -> tuple[Table, ...]:
-    """The toolkit's table declarations (empty until the registry exists)."""
-    try:
-        from dwca_port.extensions import ALL_TABLES
-    except ImportError:
-        return ()
-    return tuple(ALL_TABLES)
+    """The toolkit's table declarations."""
+    return all_tables()
 
 
 def detect_profile(descriptor: ArchiveDescriptor) -> str:

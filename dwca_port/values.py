@@ -3,7 +3,7 @@
 One canonical text per value, the same whichever database it came from: floats and JSON are
 written as PostgreSQL prints float8 and jsonb, so that an export made from SQLite and one made
 from PostgreSQL are byte-identical, and so that the PostgreSQL fast path (formatting in SQL,
-dwca_port/sql_format.py) produces exactly what this module produces.
+dwca_port/postgres/cells.py) produces exactly what this module produces.
 
 Datetimes in Antenna tables are the database's naive local time, written without an offset
 (the archive states the time zone once); this is lossless, unlike an offset, which cannot express
@@ -12,6 +12,7 @@ the wall-clock times that a daylight-saving change skips or repeats.
 from __future__ import annotations
 
 import datetime
+import enum
 import json
 import math
 import re
@@ -23,10 +24,23 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import models
 
-from dwca_port.extensions.base import Kind
+
+class Kind(str, enum.Enum):
+    """The syntax of a column's values, as written in the archive."""
+
+    UUID = "uuid"  # lowercase canonical UUID
+    TEXT = "text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"  # a finite number, written as PostgreSQL prints float8
+    BOOLEAN = "boolean"  # true / false
+    DATETIME = "datetime"  # ISO 8601 date-time: local time without offset (Antenna tables) or with one (Darwin Core terms)
+    DATE = "date"  # ISO 8601 calendar date
+    EVENT_DATE = "event_date"  # ISO 8601 date, date-time or interval (start/end)
+    JSON = "json"  # JSON as PostgreSQL prints jsonb
+    URI = "uri"  # an absolute URI
 
 
-class ValueError_(ValueError):
+class CellError(ValueError):
     """A cell that cannot be read as its kind; the message says what was expected."""
 
 
@@ -84,7 +98,7 @@ def _shortest_round_trip(value: float) -> str:
 def _json_number(value: float) -> str:
     # jsonb keeps numbers as numeric: plain decimal notation, never an exponent.
     if math.isnan(value) or math.isinf(value):
-        raise ValueError_("JSON cannot hold NaN or infinity")
+        raise CellError("JSON cannot hold NaN or infinity")
     return format(Decimal(repr(value)), "f")
 
 
@@ -107,7 +121,7 @@ def canonical_json(value: Any) -> str:
     if isinstance(value, dict):
         keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
         return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {canonical_json(value[k])}" for k in keys) + "}"
-    raise ValueError_(f"not JSON-serialisable: {type(value).__name__}")
+    raise CellError(f"not JSON-serialisable: {type(value).__name__}")
 
 
 def format_local_datetime(value: datetime.datetime) -> str:
@@ -151,7 +165,7 @@ _LOCAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?\Z
 
 
 def parse_value(kind: Kind, text: str | None) -> Any:
-    """The database value of an archive cell. Raises ValueError_ with a reason."""
+    """The database value of an archive cell. Raises CellError with a reason."""
     if text is None or (text == "" and kind is not Kind.TEXT):
         return None
     try:
@@ -184,7 +198,7 @@ def parse_value(kind: Kind, text: str | None) -> Any:
         if kind is Kind.JSON:
             return json.loads(text)
     except (ValueError, TypeError, OverflowError) as error:
-        raise ValueError_(f"{text[:60]!r} is not a valid {kind.value}") from error
+        raise CellError(f"{text[:60]!r} is not a valid {kind.value}") from error
     return text
 
 

@@ -26,7 +26,9 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from dwca_port.extensions.base import ANTENNA, DCTERMS, DWC, ECO, FORMAT_VERSION, FULL, GBIF, GBIF_PROFILE, OBIS, Column, Kind, Table
+from dwca_port.tables.base import ANTENNA, DCTERMS, DWC, ECO, FULL, GBIF, GBIF_PROFILE, OBIS, Column, Table
+from dwca_port.values import Kind
+from dwca_port.versions import FORMAT_VERSION
 from dwca_port.meta import TableDescriptor, read_meta_xml, write_meta_xml
 from dwca_port.tabular import FULL_DIALECT, GBIF_DIALECT, TableReader, TableWriter, dialect_for_profile
 

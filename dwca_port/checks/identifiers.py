@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dwca_port.checks.values import UUID_PATTERN
+from dwca_port.checks.syntax import UUID_PATTERN
 
 KEY_BYTES = 16
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from dwca_port.checks.identifiers import IdentifierSet, identifier_key
 from dwca_port.checks.rows import EVENT, OCCURRENCE, RowChecks, media_pair_key, short
-from dwca_port.extensions.base import DWC, Table
+from dwca_port.tables.base import DWC, Table
 from dwca_port.findings import Finding, Severity
 
 BATCH = 65536

@@ -21,11 +21,12 @@ from dwca_port.checks.definitions import Definition, vocabulary
 from dwca_port.checks.identifiers import IdentifierSet
 from dwca_port.eml import DatasetMetadata, parse_licence
 from dwca_port.eml.checks import EMAIL
-from dwca_port.checks.values import kind_parser, parse_event_date, parse_mime_type
-from dwca_port.extensions.base import AC, ANTENNA, DC, DCTERMS, DWC, ECO, FORMAT_VERSION, GBIF, GBIF_PROFILE, Kind, Table
+from dwca_port.checks.syntax import kind_parser, parse_event_date, parse_mime_type
+from dwca_port.tables.base import AC, ANTENNA, DC, DCTERMS, DWC, ECO, GBIF, GBIF_PROFILE, Table
 from dwca_port.findings import Finding, Severity
 from dwca_port.meta.model import TableDescriptor
-from dwca_port.values import ValueError_, parse_value
+from dwca_port.values import CellError, Kind, parse_value
+from dwca_port.versions import FORMAT_VERSION
 
 OCCURRENCE = DWC + "Occurrence"
 EVENT = DWC + "Event"
@@ -227,7 +228,7 @@ class RowChecks:
                 try:
                     parser(value)
                 except ValueError as error:
-                    reason = "" if isinstance(error, ValueError_) else f": {error}"
+                    reason = "" if isinstance(error, CellError) else f": {error}"
                     add(item, code, severity, f"{short(value)} is not a valid {what}{reason}", line, term)
                     return
             if allowed is not None and value not in allowed:

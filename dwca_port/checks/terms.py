@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dwca_port.checks.definitions import definitions
-from dwca_port.extensions.base import GBIF_PROFILE, Table
+from dwca_port.tables.base import GBIF_PROFILE, Table
 from dwca_port.findings import Finding, Severity
 from dwca_port.meta.model import ArchiveDescriptor
 

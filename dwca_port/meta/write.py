@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from dwca_port.extensions.base import Table
+from dwca_port.tables.base import Table
 from dwca_port.meta.model import DWC_TEXT_NS
 from dwca_port.tabular import Dialect
 

@@ -2,60 +2,83 @@
 caller's transaction, and hand back every archived name's Taxon."""
 from __future__ import annotations
 
-from django.db import transaction
+from collections.abc import Callable
 
-from .decisions import Reconciliation, TaxonRef
+from django.db import transaction
+from django.utils import timezone
+
+from .decisions import NewTaxon, Reconciliation, TaxonRef
 from .errors import StaleReconciliation
 
 _BATCH = 500
 
 
-def create_missing_taxa(result: Reconciliation, using: str = "default", key: str = "name") -> dict[str, object]:
-    """Create `result.to_create` (parents first) and return {archived name: Taxon} (or, with
-    key="uuid", {archived uuid: Taxon}) for every archived taxon that was mapped or created;
-    refused ones are absent. Queries: one to check the
-    names are still free, the inserts, one to read ids back where the backend does not return
-    them, one bulk update of the parent/synonym links, the calculated fields, one to load the
-    mapped taxa."""
+def new_taxon(spec: NewTaxon):
+    """An unsaved Taxon as the reconciliation planned it (its name, rank, author and GBIF keys)."""
     from ami.main.models import Taxon
 
-    with transaction.atomic(using=using):
-        manager = Taxon._base_manager.db_manager(using)
-        names = [spec.name for spec in result.to_create]
-        taken = set()
+    now = timezone.now()
+    return Taxon(name=spec.name, rank=spec.rank, author=(spec.author or "")[:255], gbif_key=spec.gbif_key,
+                 gbif_checklist_key=spec.gbif_checklist_key or "", gbif_taxon_key=spec.gbif_taxon_key,
+                 created_at=now, updated_at=now)
+
+
+def create_taxa(result: Reconciliation, make: Callable[[NewTaxon], object] = new_taxon) -> dict[str, object]:
+    """Create `result.to_create` in bulk, then link parents and accepted names; returns
+    {planned name: Taxon}. `make(spec)` builds each unsaved Taxon (the importer builds them from
+    the archive's rows). Queries: one per 500 names to check they are still free, the inserts,
+    one to read ids back where the backend does not return them, one UPDATE of the links."""
+    from ami.base.bulk import update_rows
+    from ami.main.models import Taxon
+
+    if not result.to_create:
+        return {}
+    manager = Taxon._base_manager
+    created = {spec.name: make(spec) for spec in result.to_create}
+    for taxon in created.values():
+        taxon.parent_id = taxon.synonym_of_id = None  # linked below, once every taxon exists
+    names = [taxon.name for taxon in created.values()]
+    taken = set()
+    for start in range(0, len(names), _BATCH):
+        taken |= set(manager.filter(name__in=names[start: start + _BATCH]).values_list("name", flat=True))
+    if taken:
+        raise StaleReconciliation(
+            f"{len(taken)} taxa to create exist in the target already (created since the reconciliation?): "
+            f"{', '.join(sorted(taken)[:10])}; run the reconciliation again")
+    manager.bulk_create(created.values(), batch_size=_BATCH)
+    if any(taxon.pk is None for taxon in created.values()):  # backends that return no ids
+        pks = {}
         for start in range(0, len(names), _BATCH):
-            taken |= set(manager.filter(name__in=names[start: start + _BATCH]).values_list("name", flat=True))
-        if taken:
-            raise StaleReconciliation(
-                f"{len(taken)} taxa to create exist in the target already (created since the reconciliation?): "
-                f"{', '.join(sorted(taken)[:10])}; run the reconciliation again")
+            pks.update(manager.filter(name__in=names[start: start + _BATCH]).values_list("name", "pk"))
+        for taxon in created.values():
+            taxon.pk = taxon.id = pks[taxon.name]
 
-        created = {spec.name: Taxon(name=spec.name, rank=spec.rank, author=(spec.author or "")[:255],
-                                    gbif_key=spec.gbif_key, gbif_checklist_key=spec.gbif_checklist_key or "",
-                                    gbif_taxon_key=spec.gbif_taxon_key)
-                   for spec in result.to_create}
-        manager.bulk_create(created.values(), batch_size=_BATCH)
-        if any(taxon.pk is None for taxon in created.values()):  # backends that return no ids
-            for start in range(0, len(names), _BATCH):
-                for name, pk in manager.filter(name__in=names[start: start + _BATCH]).values_list("name", "pk"):
-                    created[name].pk = created[name].id = pk
+    def pk_of(ref: TaxonRef | None):
+        if ref is None:
+            return None
+        return ref.id if ref.exists else created[ref.name].pk
 
-        def pk_of(ref: TaxonRef | None):
-            if ref is None:
-                return None
-            return ref.id if ref.exists else created[ref.name].pk
+    linked = []
+    for spec in result.to_create:
+        taxon = created[spec.name]
+        taxon.parent_id, taxon.synonym_of_id = pk_of(spec.parent), pk_of(spec.synonym_of)
+        if taxon.parent_id or taxon.synonym_of_id:
+            linked.append(taxon)
+    update_rows(Taxon, linked, ["parent", "synonym_of"])
+    return created
 
-        linked = []
-        for spec in result.to_create:
-            taxon = created[spec.name]
-            taxon.parent_id, taxon.synonym_of_id = pk_of(spec.parent), pk_of(spec.synonym_of)
-            if taxon.parent_id or taxon.synonym_of_id:
-                linked.append(taxon)
+
+def create_missing_taxa(result: Reconciliation, key: str = "name") -> dict[str, object]:
+    """Create `result.to_create` (parents first) and return {archived name: Taxon} (or, with
+    key="uuid", {archived uuid: Taxon}) for every archived taxon that was mapped or created;
+    refused ones are absent."""
+    from ami.main.models import Taxon
+
+    with transaction.atomic():
+        created = create_taxa(result)
         if created:
-            manager.bulk_update(linked, ["parent", "synonym_of"], batch_size=_BATCH)
-            Taxon.objects.db_manager(using).update_all_calculated_fields(list(created.values()))
-
-        existing = manager.in_bulk({d.target.id for d in result.decisions if d.target and d.target.exists})
+            Taxon.objects.update_all_calculated_fields(list(created.values()))
+        existing = Taxon._base_manager.in_bulk({d.target.id for d in result.decisions if d.target and d.target.exists})
         mapping = {}
         for decision in result.decisions:
             ref = decision.target

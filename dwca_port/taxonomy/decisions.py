@@ -143,9 +143,6 @@ class Reconciliation:
         if self.refused:
             raise TaxaRefused(self.refused)
 
-    def decision_for(self, uuid: str) -> Decision | None:
-        return next((d for d in self.decisions if d.archived.uuid == uuid), None)
-
     def counts(self) -> dict[str, int]:
         counts = {method.value: 0 for method in Method}
         for decision in self.decisions:

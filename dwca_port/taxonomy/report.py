@@ -4,7 +4,6 @@ short summary for people."""
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 from typing import IO
@@ -59,12 +58,6 @@ def _write_csv(result: Reconciliation, handle: IO[str]) -> None:
     writer.writeheader()
     for decision in result.decisions:
         writer.writerow(decision_row(decision))
-
-
-def csv_text(result: Reconciliation) -> str:
-    buffer = io.StringIO()
-    _write_csv(result, buffer)
-    return buffer.getvalue()
 
 
 def as_json(result: Reconciliation) -> dict:

@@ -48,10 +48,8 @@ def export_demo_once(directory: Path, profiles=("full",), with_json: bool = Fals
             export_project(project, path, profile=profile, progress=None)
             archives[profile] = path.read_bytes()
         if with_json:
-            from dwca_port.jsonform import export_json
-
             path = directory / "demo.json"
-            export_json(project, path, progress=None)
+            export_project(project, path, progress=None, format="json")
             archives["json"] = path.read_bytes()
         if keep:
             delete_project_rows()

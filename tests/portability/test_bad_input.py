@@ -15,8 +15,8 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from dwca_port.extensions import ALL_TABLES
-from dwca_port.extensions.base import FULL, GBIF_PROFILE
+from dwca_port.tables import all_tables
+from dwca_port.tables.base import FULL, GBIF_PROFILE
 from dwca_port.validate import validate_archive
 from tests.archive_corpus import DEFECTS, NotApplicable
 from tests.portability.corpus_helpers import database_fingerprint, export_demo_once
@@ -82,7 +82,7 @@ def _make(defect, archive: bytes) -> bytes:
     """The damaged archive (made once per module); raises NotApplicable."""
     if defect.name not in _DAMAGED:
         try:
-            _DAMAGED[defect.name] = defect.make(archive, ALL_TABLES)
+            _DAMAGED[defect.name] = defect.make(archive, all_tables())
         except NotApplicable as reason:
             _DAMAGED[defect.name] = reason
     made = _DAMAGED[defect.name]
@@ -103,7 +103,7 @@ def test_each_defect_is_refused_and_nothing_is_written(defect, archives, snapsho
     bad = _damaged(defect, archives[FULL])
     path = tmp_path / "bad.zip"
     path.write_bytes(bad)
-    report = validate_archive(bad, profile=FULL, tables=ALL_TABLES)
+    report = validate_archive(bad, profile=FULL, tables=all_tables())
     flagged = [f for f in report.findings if f.code == defect.code]
     if report.ok:
         why = "a warning" if flagged else "not flagged"

@@ -8,7 +8,7 @@ from lxml import etree
 
 from ami.main.models import Classification, Detection, Occurrence, Project
 from dwca_port.export import ExportError, export_project
-from dwca_port.extensions import tables_for_profile
+from dwca_port.tables import tables_for_profile
 from dwca_port.schemas import DWC_TEXT, EML_2_2_0, GBIF_PROFILE_1_3, load_schema
 from dwca_port.validate import validate_archive
 from tests.portability.helpers import column, data_files, members, rows

@@ -1,6 +1,6 @@
 """The export's PostgreSQL fast path writes the same bytes as the Python builders.
 
-On PostgreSQL the server formats the cells (dwca_port/sql_format.py, extensions/darwin_core_sql.py);
+On PostgreSQL the server formats the cells (dwca_port/postgres/cells.py and the tables' SQL forms);
 the Python builders are the reference (and the SQLite path). Both profiles, on the demo project
 and on random project graphs with tricky text, floats, JSON and timestamps.
 """

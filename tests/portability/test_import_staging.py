@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ami.main.models import Classification, Detection, Occurrence, Project, SourceImage
-from dwca_port.importer import ImportError_, ImportOptions, import_project
+from dwca_port.importer import ImportOptions, ImportRefused, import_project
 from dwca_port.values import with_offset
 from tests.portability.corpus_helpers import database_fingerprint
 from tests.portability.helpers import data_files, header, rows, table_counts, wipe_graph
@@ -176,7 +176,7 @@ def _refused(path, **options) -> list[str]:
     messages = []
     for staging in _paths():
         before = table_counts(), database_fingerprint()
-        with pytest.raises(ImportError_) as raised:
+        with pytest.raises(ImportRefused) as raised:
             _import(path, staging=staging, validate=False, **options)
         assert "\n" not in str(raised.value)
         assert (table_counts(), database_fingerprint()) == before
@@ -249,16 +249,15 @@ def test_canonical_cells_are_a_subset_of_what_parse_value_reads(kind, text):
     date SQL refuses too, as parse_value does)."""
     import re
 
-    from dwca_port.extensions.base import Kind
-    from dwca_port.staging import CANONICAL
-    from dwca_port.values import ValueError_, format_value, parse_value
+    from dwca_port.postgres.casts import CANONICAL
+    from dwca_port.values import CellError, Kind, format_value, parse_value
 
     kind = Kind(kind)
     if not re.fullmatch(f"(?:{CANONICAL[kind]})?", text):
         return  # parse_value decides (refuses, or rewrites it canonically)
     try:
         canonical = format_value(kind, parse_value(kind, text))
-    except ValueError_:
+    except CellError:
         # a calendar value out of range: SQL's cast refuses it too, and parse_value then names the cell
         assert text in ("2023-02-30T10:00:00", "2023-13-01"), f"{text!r} would reach SQL, which takes it"
         return

@@ -18,8 +18,8 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from ami.main.models import Occurrence, Project, Taxon, TaxonRank
-from dwca_port.importer import ImportError_, ImportOptions, import_project
-from dwca_port.taxa_import import TaxaSettings
+from dwca_port.importer import ImportOptions, ImportRefused, import_project
+from dwca_port.taxonomy.options import TaxaSettings
 from dwca_port.taxonomy.checklists import BACKBONE
 from tests.portability.helpers import table_counts
 
@@ -164,7 +164,7 @@ def test_network_failure_mid_import_writes_nothing(archive, replay, tmp_path):
     build_target(archive, leave_out=("Tortricidae",))  # more names to ask
     before = table_counts()
     replay.fail("503", after=1)
-    with pytest.raises(ImportError_, match=r"^taxa: the matcher is unavailable .*nothing|^taxa: the matcher is unavailable") as raised:
+    with pytest.raises(ImportRefused, match=r"^taxa: the matcher is unavailable .*nothing|^taxa: the matcher is unavailable") as raised:
         _import(archive, policy="match", checklist="backbone", gbif_url=f"{replay.url}/v1",
                 matcher_options={"cache_path": tmp_path / "cache.sqlite", "max_requests_per_second": 0,
                                  "retries": 1, "backoff": 0.01})
@@ -176,7 +176,7 @@ def test_network_failure_mid_import_writes_nothing(archive, replay, tmp_path):
 def test_strict_policy_refuses_cleanly(archive, moth_index_path):
     build_target(archive, leave_out=("Tortricidae",))
     before = table_counts()
-    with pytest.raises(ImportError_) as raised:
+    with pytest.raises(ImportRefused) as raised:
         _import(archive, policy="strict", **_checklist(moth_index_path))
     message = str(raised.value)
     assert message.startswith("taxa: ") and "cannot be mapped" in message and "Cenopis" in message
@@ -205,7 +205,7 @@ def test_import_command_prints_the_taxa_summary(archive, moth_index_path, capsys
 def test_gbif_policy_without_checklist_is_refused(archive):
     build_target(archive)
     before = table_counts()
-    with pytest.raises(ImportError_, match="--taxa=gbif needs a matcher"):
+    with pytest.raises(ImportRefused, match="--taxa=gbif needs a matcher"):
         _import(archive, policy="gbif")
     assert table_counts() == before
 

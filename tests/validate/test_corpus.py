@@ -4,7 +4,7 @@ import tempfile
 import pytest
 from dwca.read import DwCAReader
 
-from dwca_port.extensions.base import FULL, GBIF_PROFILE
+from dwca_port.tables.base import FULL, GBIF_PROFILE
 from dwca_port.validate import validate_archive
 from tests.archive_corpus import DEFECTS, SAMPLE_ROWS, SAMPLE_TABLES, NotApplicable, sample_archive, sample_tables
 

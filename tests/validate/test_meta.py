@@ -4,7 +4,7 @@ import time
 import pytest
 from lxml import etree
 
-from dwca_port.extensions.base import DWC, Column, Table
+from dwca_port.tables.base import DWC, Column, Table
 from dwca_port.meta import MetaXmlError, check_meta_xml, read_meta_xml, write_meta_xml
 from dwca_port.schemas import DWC_TEXT, load_schema
 from dwca_port.tabular import FULL_DIALECT, GBIF_DIALECT

@@ -4,8 +4,9 @@ import datetime as dt
 import pytest
 
 from dwca_port.checks.identifiers import IdentifierSet, identifier_key
-from dwca_port.checks.values import parse_event_date, parse_uri
-from dwca_port.extensions.base import DCTERMS, DWC, ECO, FULL, GBIF_PROFILE, Column, Kind, Table
+from dwca_port.checks.syntax import parse_event_date, parse_uri
+from dwca_port.tables.base import DCTERMS, DWC, ECO, FULL, GBIF_PROFILE, Column, Table
+from dwca_port.values import Kind
 from dwca_port.findings import Severity
 from dwca_port.validate import validate_archive
 from tests.archive_corpus import SAMPLE_TABLES, Editor, build_archive, sample_archive, zip_members

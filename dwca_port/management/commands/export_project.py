@@ -37,14 +37,8 @@ class Command(BaseCommand):
         project = find_project(options["project"])
         progress = None if options["quiet"] else self.stderr
         try:
-            if options["format"] == "json":
-                if options["profile"] != "full":
-                    raise CommandError("the JSON form is the full profile only; drop --profile gbif")
-                from dwca_port.jsonform import export_json
-
-                summary = export_json(project, options["output"], progress=progress)
-            else:
-                summary = export_project(project, options["output"], profile=options["profile"], progress=progress)
+            summary = export_project(project, options["output"], profile=options["profile"], progress=progress,
+                                     format=options["format"])
         except ExportError as error:
             raise CommandError(str(error)) from None
         except OSError as error:

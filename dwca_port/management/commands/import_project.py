@@ -6,8 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dwca_port.importer import CONFLICT_MODES, ImportError_, ImportOptions, import_project
-from dwca_port.taxa_import import POLICIES, TaxaSettings
+from dwca_port.importer import CONFLICT_MODES, ImportOptions, ImportRefused, import_project
+from dwca_port.taxonomy.options import POLICIES, TaxaSettings
 
 
 class Command(BaseCommand):
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         )
         try:
             report = import_project(o["archive"], options, progress=None if o["quiet"] else self.stderr)
-        except ImportError_ as error:
+        except ImportRefused as error:
             raise CommandError(f"import refused, nothing was written: {error}") from None
         if o["report"]:
             try:

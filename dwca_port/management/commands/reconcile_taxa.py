@@ -8,12 +8,18 @@ be refused too).
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ami.main.models import Taxon
+from dwca_port.formats import SourceError, open_source
+from dwca_port.importer.taxa import reconcile_rows
 from dwca_port.management.commands.import_project import add_taxa_arguments, taxa_settings
+from dwca_port.tables import Table, all_tables
+from dwca_port.taxonomy import MatcherUnavailable, TaxonomyError, report
+from dwca_port.taxonomy.options import TaxaSettingsError, one_line
+from dwca_port.values import CellError, parse_value
 
 
 class Command(BaseCommand):
@@ -27,20 +33,14 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="No progress on stderr.")
 
     def handle(self, *args, **o):
-        from dwca_port import graph
-        from dwca_port.extensions.antenna import node_table
-        from dwca_port.taxa_import import TaxaSettingsError, one_line, reconcile_rows
-        from dwca_port.taxonomy import MatcherUnavailable, TaxonomyError, report
-
         destination = Path(o["report"]) if o["report"] else None
         if destination is not None and destination.suffix.lower() not in (".csv", ".json"):
             raise CommandError(f"--report must end in .csv or .json: {destination}")
-        node = graph.NODES_BY_LABEL["main.Taxon"]
-        table = node_table(node)
+        table = next(t for t in all_tables() if t.node == Taxon._meta.label and not t.link)
         rows = self._rows(o["archive"], table)
         progress = None if o["quiet"] else (lambda message: (self.stderr.write(message), self.stderr.flush()))
         try:
-            result = reconcile_rows(node, table, rows, taxa_settings(o), progress)
+            result = reconcile_rows(table, rows, taxa_settings(o), progress)
         except MatcherUnavailable as error:
             raise CommandError(f"the matcher is unavailable ({one_line(error)}); retry later or give a local --checklist") from None
         except (TaxonomyError, TaxaSettingsError) as error:
@@ -58,11 +58,8 @@ class Command(BaseCommand):
             raise CommandError(f"{len(result.refused)} archived taxa would be refused with --taxa={result.policy.value}; "
                                "the import would write nothing", returncode=1)
 
-    def _rows(self, path: str, table) -> list[dict]:
+    def _rows(self, path: str, table: Table) -> list[dict]:
         """The archive's taxon rows as {term: value}, each cell parsed by its column's kind."""
-        from dwca_port.sources import SourceError, open_source
-        from dwca_port.values import ValueError_, parse_value
-
         if not Path(path).exists():
             raise CommandError(f"{path}: no such file or folder")
         try:
@@ -79,7 +76,7 @@ class Command(BaseCommand):
                 for index, (column, cell) in enumerate(zip(table.columns, cells)):
                     try:
                         values[column.term] = parse_value(column.kind, cell)
-                    except ValueError_ as error:
+                    except CellError as error:
                         raise CommandError(f"{source.member(table)}, line {line}, column {index + 1} ({column.name}): "
                                            f"{error}") from None
                 rows.append(values)
@@ -88,7 +85,3 @@ class Command(BaseCommand):
             raise CommandError(str(error.finding)) from None
         finally:
             source.close()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("run it through manage.py")

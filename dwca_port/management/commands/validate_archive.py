@@ -9,7 +9,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dwca_port.extensions.base import PROFILES
+from dwca_port.tables import PROFILES
 from dwca_port.findings import Report
 from dwca_port.validate import validate_archive
 

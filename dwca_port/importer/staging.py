@@ -1,7 +1,7 @@
 """PostgreSQL fast path of the import: COPY each archive table into a staging table, then write
 each model with one set-based INSERT ... SELECT.
 
-The portable path (importer.Importer._write_node) parses every cell in Python and writes with
+The portable writer (importer/portable.py) parses every cell in Python and writes with
 bulk_create. Here the cells are staged as text, as read (plus their line number), in TEMP tables
 dropped at commit, and SQL does per column what parse_value + stored_value do:
 
@@ -16,7 +16,7 @@ dropped at commit, and SQL does per column what parse_value + stored_value do:
 * JSON cells holding fractional numbers (or UUIDs of json_references) are rewritten in Python
   while staging, because Python's float round trip decides what the portable path stores.
 * Relations to project rows join the target table on uuid (targets come earlier in the graph's
-  order); relations to shared rows join `dwca_shared`, built from importer.shared. A reference to
+  order); relations to shared rows join `dwca_shared`, built from state.shared. A reference to
   a dropped row (`dwca_dropped`) becomes NULL; a row whose not-null relation cannot be resolved is
   dropped and reported; a reference to a UUID neither in the archive nor here stops the import.
 * Relations of a model to itself are set by one UPDATE once all its rows exist.
@@ -29,35 +29,21 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import psycopg
 from django.db import DatabaseError, connection, models, transaction
 
 from dwca_port import graph
-from dwca_port.extensions.antenna import ROLES_TERM, identifier_term
-from dwca_port.extensions.base import Kind, Table
 from dwca_port.graph import Scope
+from dwca_port.importer import caches
+from dwca_port.importer.portable import PortableWriter
+from dwca_port.importer.state import ImportRefused, ImportState
 from dwca_port.json_references import to_pks
-from dwca_port.values import ValueError_, format_value, kind_of, parse_value
+from dwca_port.postgres import quote_name as qn
+from dwca_port.postgres.casts import CANONICAL, castable, typed_param, value_sql
+from dwca_port.tables import Table
+from dwca_port.values import CellError, Kind, format_value, parse_value
 
-if TYPE_CHECKING:
-    from dwca_port.importer import Importer
-
-# The cell texts SQL casts to exactly what parse_value reads (ASCII digits only; bounded so that
-# no cast overflows where Python would not). A row's checked cells are matched at once, joined
-# by tabs (no canonical text holds one); a row that does not match goes through parse_value.
-CANONICAL = {
-    Kind.UUID: r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
-    Kind.INTEGER: r"-?[0-9]{1,18}",
-    Kind.DECIMAL: r"-?(?:[0-9]{1,30}(?:\.[0-9]{0,30})?|\.[0-9]{1,30})(?:[eE][-+]?[0-9]{1,2})?|NaN|-?Infinity",
-    Kind.BOOLEAN: r"true|false",
-    Kind.DATETIME: r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?",
-    Kind.DATE: r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
-}
-SQL_TYPE = {Kind.UUID: "uuid", Kind.INTEGER: "bigint", Kind.DECIMAL: "float8", Kind.BOOLEAN: "boolean",
-            Kind.DATETIME: "timestamp", Kind.DATE: "date", Kind.JSON: "jsonb"}
-TEXT_KINDS = (Kind.TEXT, Kind.URI)
 UNRESOLVED = "DW001"  # SQLSTATE raised for a reference neither in the archive nor here
 
 _SETUP = f"""
@@ -77,15 +63,6 @@ END $$;
 """
 
 
-def enabled(options) -> bool:
-    """The fast path runs on PostgreSQL unless the options say otherwise."""
-    return options.staging if options.staging is not None else connection.vendor == "postgresql"
-
-
-def qn(name: str) -> str:
-    return connection.ops.quote_name(name)
-
-
 def one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
@@ -100,18 +77,20 @@ class Staged:
     rows: int
 
     def index(self, field_name: str) -> int:
-        from dwca_port.importer import _term
-
-        return self.table.index_of(_term(self.table, field_name))
+        return self.table.index_of(self.table.term_of(field_name))
 
     @property
     def id_cell(self) -> str:
-        return f"s.c{self.table.index_of(identifier_term(self.node))}"
+        return f"s.c{self.table.index_of(self.table.identifier_term)}"
 
 
-class Staging:
-    def __init__(self, importer: Importer):
-        self.importer = importer
+class StagingWriter:
+    """The PostgreSQL writer (see the module's docstring); models whose fields it cannot cast go
+    through the portable writer."""
+
+    def __init__(self, state: ImportState):
+        self.state = state
+        self.portable = PortableWriter(state)
         self.staged: dict[str, Staged] = {}
         connection.ensure_connection()
 
@@ -122,11 +101,12 @@ class Staging:
 
     # -- staging ---------------------------------------------------------------------------------
 
-    def stage_all(self) -> None:
+    def prepare(self) -> None:
+        """Stage every project table (conflicts are then found in SQL)."""
         self.execute(_SETUP)
         for node in graph.nodes(Scope.PROJECT):
-            table = self.importer.tables[node.label]
-            if self.importer.source.has(table):
+            table = self.state.tables[node.label]
+            if self.state.source.has(table):
                 self.staged[node.label] = self._stage(node, table)
 
     def _stage(self, node: graph.Node, table: Table) -> Staged:
@@ -140,7 +120,7 @@ class Staging:
         count = 0
         try:
             with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {name} FROM STDIN") as copy:
-                for line, cells in self.importer.rows(table):
+                for line, cells in self.state.rows(table):
                     if not canonical.fullmatch("\t".join([cells[index] or "" for index in checked])):
                         self._canonicalise(table, line, cells, checked)
                     for index, rewrite in rewrites:
@@ -148,11 +128,9 @@ class Staging:
                     copy.write_row((line, *cells))
                     count += 1
         except (DatabaseError, psycopg.Error) as error:  # (a NUL character, say: the reader reports it, the validator refuses it)
-            from dwca_port.importer import ImportError_
-
-            raise ImportError_(f"{self.importer.source.member(table)}: the database refused the rows: {one_line(error)}") from None
+            raise ImportRefused(f"{self.state.source.member(table)}: the database refused the rows: {one_line(error)}") from None
         self.execute(f"ANALYZE {name}")  # temp tables get no autovacuum statistics
-        self.importer.say(f"{table.file}: {count} rows staged")
+        self.state.say(f"{table.file}: {count} rows staged")
         return Staged(node, table, name, count)
 
     def _json_rewrites(self, table: Table) -> list:
@@ -161,7 +139,7 @@ class Staging:
                 if column.kind is Kind.JSON and column.field]
 
     def _json_rewrite(self, table, index):
-        fail = self.importer.fail
+        fail = self.state.fail
 
         def rewrite(line: int, cell: str | None) -> str | None:
             if not cell:
@@ -172,7 +150,7 @@ class Staging:
                 return cell
             try:
                 value = parse_value(Kind.JSON, cell)
-            except ValueError_ as error:
+            except CellError as error:
                 raise fail(table, line, index, str(error)) from None
             return None if value is None else json.dumps(value)
 
@@ -188,8 +166,8 @@ class Staging:
             for line, cell in self.execute(f"SELECT line, c{index} FROM {staged.name} WHERE c{index} <> ''"):
                 try:
                     value = to_pks(node, field_name, parse_value(Kind.JSON, cell))
-                except ValueError_ as error:
-                    raise self.importer.fail(staged.table, line, index, str(error)) from None
+                except CellError as error:
+                    raise self.state.fail(staged.table, line, index, str(error)) from None
                 fixes.append((index, None if value is None else json.dumps(value), line))
             self._rewrite_cells(staged, fixes)
         self._apply_rewrites(staged)
@@ -203,8 +181,8 @@ class Staging:
                 kind = table.columns[index].kind
                 try:
                     cells[index] = format_value(kind, parse_value(kind, cells[index]))
-                except ValueError_ as error:
-                    raise self.importer.fail(table, line, index, str(error)) from None
+                except CellError as error:
+                    raise self.state.fail(table, line, index, str(error)) from None
 
     def _rewrite_cells(self, staged: Staged, fixes: list) -> None:
         """Note (column index, new text, line) rewrites in dwca_fix (the staging table may be
@@ -232,59 +210,49 @@ class Staging:
                 found[label] = [uuid for uuid, in rows]
         return found
 
-    def load_shared(self) -> None:
-        """importer.shared (archived UUID -> pk of shared rows and users) and the rows already
+    def begin_writing(self) -> None:
+        """state.shared (archived UUID -> pk of shared rows and users) and the rows already
         dropped (users not found) into their temp tables."""
         with connection.cursor() as cursor:
             with cursor.cursor.copy("COPY dwca_shared (label, uuid, pk) FROM STDIN") as copy:
-                for label, mapping in self.importer.shared.items():
+                for label, mapping in self.state.shared.items():
                     for archived, pk in mapping.items():
                         copy.write_row((label, str(archived), pk))
             cursor.execute("ANALYZE dwca_shared")
-        self.note_dropped([label for label in self.importer.dropped if graph.NODES_BY_LABEL[label].scope is not Scope.PROJECT])
+        self._note_dropped([label for label in self.state.dropped if graph.NODES_BY_LABEL[label].scope is not Scope.PROJECT])
 
-    def note_dropped(self, labels) -> None:
-        """Rows the portable path dropped (importer.dropped: users not found...) into dwca_dropped."""
+    def _note_dropped(self, labels) -> None:
+        """Rows the portable path dropped (state.dropped: users not found...) into dwca_dropped."""
         with connection.cursor() as cursor, cursor.cursor.copy("COPY dwca_dropped (label, uuid) FROM STDIN") as copy:
             for label in labels:
-                for archived in self.importer.dropped.get(label, ()):
+                for archived in self.state.dropped.get(label, ()):
                     copy.write_row((label, str(archived)))
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def can_write(self, node: graph.Node) -> bool:
-        """Every field is one this module casts (else the portable path writes the model)."""
-        for field in node.fields():
-            kind = kind_of(field)
-            if field.is_relation:
-                if graph.graph_target(field) is None:
-                    return False
-            elif kind in TEXT_KINDS:
-                if not isinstance(field, (models.CharField, models.TextField)):
-                    return False
-            elif kind not in SQL_TYPE:
-                return False
-        return True
-
-    def write_node(self, node: graph.Node, overrides: dict[str, int]) -> None:
+    def write(self, node: graph.Node) -> None:
+        if not castable(node):
+            self.portable.write(node)
+            self._note_dropped([node.label])
+            return
         staged = self.staged.get(node.label)
         if staged is None:
             return
-        importer, counts = self.importer, self.importer.report.models[node.label]
+        state, counts = self.state, self.state.report.models[node.label]
         if node.json_references:
             self._map_json_references(staged)
-        statement = _Insert(staged, overrides, importer.options.on_conflict)
+        statement = _Insert(staged, state.overrides(node), state.options.on_conflict)
         try:
             with transaction.atomic():  # a savepoint, so that a refused statement can be diagnosed
                 result = self.execute(statement.sql, statement.params)
         except DatabaseError as error:
             raise self._diagnose(staged, error) from None
-        if importer.options.on_conflict == "update":
+        if state.options.on_conflict == "update":
             (created, updated), = result
         else:
             created, updated = result, 0
         dropped = 0
-        if statement.required and (importer.options.on_conflict == "skip" or created + updated != staged.rows):
+        if statement.required and (state.options.on_conflict == "skip" or created + updated != staged.rows):
             dropped = self._drop(staged, statement)
         counts.created += created
         counts.updated += updated
@@ -293,9 +261,8 @@ class Staging:
         self._analyze_if_grown(node.model, created)
         for field in statement.self_references:
             self._link_self_reference(staged, field)
-        self._after_rows(staged)
         if counts.created or counts.updated or counts.skipped:
-            importer.say(f"{node.label}: {counts.created} created, {counts.skipped} skipped, {counts.updated} updated")
+            state.say(f"{node.label}: {counts.created} created, {counts.skipped} skipped, {counts.updated} updated")
 
     def _analyze_if_grown(self, model, created: int) -> None:
         """Statistics for the joins and the cache recomputation that follow: autovacuum would
@@ -308,7 +275,7 @@ class Staging:
     def _drop(self, staged: Staged, statement: _Insert) -> int:
         """Report the rows a not-null relation could not resolve (excluded by the INSERT) and
         note them in dwca_dropped, so that references to them become null."""
-        node, importer = staged.node, self.importer
+        node, state = staged.node, self.state
         cells = ", ".join(f"{cell}, {resolved}" for _, cell, resolved in statement.required)
         missing = " OR ".join(f"({cell} IS NOT NULL AND {resolved} IS NULL)" for _, cell, resolved in statement.required)
         rows = self.execute(f"SELECT lower({staged.id_cell}), {cells} FROM {staged.name} s {statement.joins} "
@@ -317,10 +284,10 @@ class Staging:
             for (field, _, _), value, resolved in zip(statement.required, pairs[0::2], pairs[1::2]):
                 if value is not None and resolved is None:
                     target = graph.graph_target(field)
-                    importer.report.dropped.append(f"{node.name} {row_uuid}: its {field.name} ({target.name} {value.lower()}) "
+                    state.report.dropped.append(f"{node.name} {row_uuid}: its {field.name} ({target.name} {value.lower()}) "
                                                    "is not here")
                     break
-            importer.dropped[node.label].add(row_uuid)
+            state.dropped[node.label].add(row_uuid)
         with connection.cursor() as cursor:
             cursor.executemany("INSERT INTO dwca_dropped (label, uuid) VALUES (%s, %s)",
                                [(node.label, row_uuid) for row_uuid, *_ in rows])
@@ -329,17 +296,13 @@ class Staging:
     def _diagnose(self, staged: Staged, error: DatabaseError) -> Exception:
         """The import error for a refused INSERT: the first dangling reference (file, line,
         column), else the first cell parse_value refuses, else the database's own message."""
-        from dwca_port.importer import ImportError_
-
         if getattr(error.__cause__, "sqlstate", None) == UNRESOLVED:
             return self._first_dangling(staged)
-        for _ in self.importer.parsed_rows(staged.table):  # raises at the first bad cell
+        for _ in self.state.parsed_rows(staged.table):  # raises at the first bad cell
             pass
-        return ImportError_(f"{self.importer.source.member(staged.table)}: the database refused a row: {one_line(error)}")
+        return ImportRefused(f"{self.state.source.member(staged.table)}: the database refused a row: {one_line(error)}")
 
     def _first_dangling(self, staged: Staged) -> Exception:
-        from dwca_port.importer import ImportError_
-
         first = None
         for field in staged.node.foreign_keys():
             target = graph.graph_target(field)
@@ -356,9 +319,9 @@ class Staging:
             if rows and (first is None or (rows[0][0], index) < first[:2]):
                 first = (rows[0][0], index, target, rows[0][1])
         if first is None:
-            return ImportError_(f"{self.importer.source.member(staged.table)}: a reference could not be resolved")
+            return ImportRefused(f"{self.state.source.member(staged.table)}: a reference could not be resolved")
         line, index, target, value = first
-        return self.importer.fail(staged.table, line, index,
+        return self.state.fail(staged.table, line, index,
                                   f"refers to {target.name} {value}, which is neither in the archive nor here")
 
     def _link_self_reference(self, staged: Staged, field: models.ForeignKey) -> None:
@@ -371,18 +334,12 @@ class Staging:
             "AND NOT EXISTS (SELECT 1 FROM dwca_dropped d WHERE d.label = %s AND d.uuid = t.uuid)",
             [staged.node.label])
 
-    def _after_rows(self, staged: Staged) -> None:
-        label, importer = staged.node.label, self.importer
-        if label == "main.Project":
-            (project_uuid,), = self.execute(f"SELECT {staged.id_cell} FROM {staged.name} s ORDER BY s.line LIMIT 1")
-            importer.set_project(project_uuid)
-        elif label == "main.UserProjectMembership":
-            roles = staged.table.index_of(ROLES_TERM)
-            importer.assign_roles(staged.table, self.execute(
-                f"SELECT s.line, {staged.id_cell}, s.c{roles} FROM {staged.name} s WHERE s.c{roles} <> '' ORDER BY s.line"))
-        elif label == "main.S3StorageSource":
-            importer.report.storage_sources_needing_credentials += [name for name, in self.execute(
-                f"SELECT s.c{staged.index('name')} FROM {staged.name} s ORDER BY s.line")]
+    def compare_caches(self, node: graph.Node) -> None:
+        staged = self.staged.get(node.label)
+        if staged is None or not castable(node):
+            self.portable.compare_caches(node)
+        else:
+            caches.compare_staged(self.state, node, staged.table, staged.name, self.execute)
 
     def close(self) -> None:
         """Drop the staging tables now (they would go at commit; a test's transaction is longer)."""
@@ -407,7 +364,7 @@ class _Insert:
             columns.append(qn(field.column))
             cell = f"s.c{staged.index(field.name)}"
             if field.attname in overrides:
-                values.append(_typed_param(field))
+                values.append(typed_param(field))
                 value_params.append(overrides[field.attname])
             elif field.is_relation:
                 target = graph.graph_target(field)
@@ -427,7 +384,7 @@ class _Insert:
                 if not field.null:
                     self.required.append((field, ref, resolved))
             else:
-                values.append(_value_sql(field, cell, value_params))
+                values.append(value_sql(field, cell, value_params))
         updated = columns[1:]
         # Fields that do not travel (credentials, files...) get their defaults, as a new model
         # instance has them; an update leaves them alone.
@@ -435,7 +392,7 @@ class _Insert:
         for field in model._meta.concrete_fields:
             if not (field.primary_key or field.name == "uuid" or field.name in travelling):
                 columns.append(qn(field.column))
-                values.append(_typed_param(field))
+                values.append(typed_param(field))
                 value_params.append(field.get_db_prep_save(field.get_default(), connection))
         self.joins = " ".join(joins)
         table = qn(model._meta.db_table)
@@ -455,24 +412,3 @@ class _Insert:
                    "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM written")
         self.sql = sql
         self.params = value_params + self.join_params
-
-
-def _value_sql(field: models.Field, cell: str, params: list) -> str:
-    """SQL giving what stored_value(field, parse_value(kind, cell)) gives."""
-    kind = kind_of(field)
-    if kind in TEXT_KINDS:
-        return f"NULLIF({cell}, '')" if field.null else f"COALESCE({cell}, '')"
-    typed = f"NULLIF({cell}, '')::{SQL_TYPE[kind]}"
-    if kind is Kind.JSON:  # JSON null is Python's None: SQL NULL (or the default), as the ORM stores it
-        typed = f"NULLIF({typed}, 'null'::jsonb)"
-    if not field.null:
-        default = field.get_default()
-        if default is not None:
-            params.append(field.get_db_prep_save(default, connection))
-            typed = f"COALESCE({typed}, {_typed_param(field)})"
-    return typed
-
-
-def _typed_param(field: models.Field) -> str:
-    """A parameter cast to the column's type (a NULL would otherwise be text in the subquery)."""
-    return f"CAST(%s AS {field.db_type(connection)})"

@@ -9,8 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from dwca_port.extensions.base import Kind
-from dwca_port.values import parse_value
+from dwca_port.values import Kind, parse_value
 
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -14,23 +14,21 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from django.conf import settings
 
 from dwca_port import graph
-from dwca_port.export import ExportContext, ExportSummary, TableSummary, antenna_rows
-from dwca_port.extensions import tables_for_profile
-from dwca_port.extensions.base import FORMAT_VERSION, FULL, Kind, Table
 from dwca_port.findings import Finding, Severity
-from dwca_port.selection import Selection
-from dwca_port.sources import Row, SourceError
-from dwca_port.values import canonical_json, format_float
+from dwca_port.formats.base import Row, SourceError, TableSummary
+from dwca_port.tables import Table
+from dwca_port.tables.context import ExportContext
+from dwca_port.values import Kind, canonical_json, format_float
+from dwca_port.versions import FORMAT_VERSION
+
+SECTIONS = ("project", "shared_references", "models")
 
 
 def _key(table: Table) -> str:
@@ -38,9 +36,9 @@ def _key(table: Table) -> str:
 
 
 def _section(table: Table) -> str:
-    if table.node == "main.Project" and not table.link:
-        return "project"
     node = graph.NODES_BY_LABEL[table.node]
+    if node.root and not table.link:
+        return "project"
     return "models" if table.link or node.scope is graph.Scope.PROJECT else "shared_references"
 
 
@@ -72,53 +70,37 @@ def _from_json(kind: Kind, value: Any) -> str | None:
     return str(value)
 
 
-def _tables() -> list[Table]:
-    return [t for t in tables_for_profile(FULL) if t.node]
-
-
-def export_json(project, output: str | os.PathLike, progress: TextIO | None = sys.stderr) -> ExportSummary:
-    started = time.monotonic()
-    output = Path(output)
-    context = ExportContext(project, FULL)
-    selection = Selection(project)
-    partial = output.with_name(output.name + ".partial")
+def write_json(path: Path, context: ExportContext, tables: tuple[Table, ...]) -> list[TableSummary]:
+    """Write the Antenna tables (those of a graph node) as the JSON form at `path`."""
+    sections: dict[str, list[Table]] = {section: [] for section in SECTIONS}
+    for table in tables:
+        if table.node:
+            sections[_section(table)].append(table)
     summaries = []
-    sections: dict[str, list[Table]] = {"project": [], "shared_references": [], "models": []}
-    for table in _tables():
-        sections[_section(table)].append(table)
-    try:
-        with partial.open("w", encoding="utf-8") as out:
-            out.write("{\n")
-            out.write(f'"format_version": {FORMAT_VERSION},\n')
-            out.write(f'"exported_at": {json.dumps(datetime.datetime.now().isoformat(timespec="seconds"))},\n')
-            out.write(f'"time_zone": {json.dumps(settings.TIME_ZONE)},\n')
-            for section, tables in sections.items():
-                out.write(f'{json.dumps(section)}: ' + ("" if section == "project" else "{\n"))
-                for position, table in enumerate(tables):
-                    rows = 0
-                    names = [c.name for c in table.columns[1:]]  # the core link is an archive notion
-                    kinds = [c.kind for c in table.columns[1:]]
-                    if section != "project":
-                        out.write(f'{json.dumps(_key(table))}: [')
-                    for row in antenna_rows(table, context, selection):
-                        record = {name: _to_json(kind, cell) for name, kind, cell in zip(names, kinds, row[1:])}
-                        if section == "project":
-                            out.write(json.dumps(record, ensure_ascii=False, sort_keys=True))
-                        else:
-                            out.write(("," if rows else "") + "\n  " + json.dumps(record, ensure_ascii=False, sort_keys=True))
-                        rows += 1
-                    if section != "project":
-                        out.write("\n]" + ("," if position < len(tables) - 1 else "") + "\n")
-                    summaries.append(TableSummary(_key(table), rows, 0))
-                out.write(("" if section == "project" else "}") + (",\n" if section != "models" else "\n"))
-            out.write("}\n")
-        os.replace(partial, output)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    if progress:
-        progress.write(f"[{time.monotonic() - started:7.1f}s] wrote {output}\n")
-    return ExportSummary(output, "full (json)", summaries, time.monotonic() - started)
+    with path.open("w", encoding="utf-8") as out:
+        out.write("{\n")
+        out.write(f'"format_version": {FORMAT_VERSION},\n')
+        out.write(f'"exported_at": {json.dumps(datetime.datetime.now().isoformat(timespec="seconds"))},\n')
+        out.write(f'"time_zone": {json.dumps(settings.TIME_ZONE)},\n')
+        for section, members in sections.items():
+            out.write(f'{json.dumps(section)}: ' + ("" if section == "project" else "{\n"))
+            for position, table in enumerate(members):
+                rows = 0
+                names = [c.name for c in table.columns[1:]]  # the core link is an archive notion
+                kinds = [c.kind for c in table.columns[1:]]
+                if section != "project":
+                    out.write(f'{json.dumps(_key(table))}: [')
+                for row in table.rows(context):
+                    record = json.dumps({name: _to_json(kind, cell) for name, kind, cell in zip(names, kinds, row[1:])},
+                                        ensure_ascii=False, sort_keys=True)
+                    out.write(record if section == "project" else ("," if rows else "") + "\n  " + record)
+                    rows += 1
+                if section != "project":
+                    out.write("\n]" + ("," if position < len(members) - 1 else "") + "\n")
+                summaries.append(TableSummary(_key(table), rows, 0))
+            out.write(("" if section == "project" else "}") + (",\n" if section != "models" else "\n"))
+        out.write("}\n")
+    return summaries
 
 
 class JsonSource:

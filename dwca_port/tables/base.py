@@ -1,13 +1,19 @@
 """The declaration types: one `Table` per archive file, one `Column` per term.
 
-Everything that reads or writes an archive (meta.xml, the writers, the importer, the validator,
-the JSON form and docs/format.md) is derived from these declarations.
+Everything that reads or writes an archive (meta.xml, the format writers and readers, the
+importer, the validator and docs/format.md) is derived from these declarations.
+
+A table's rows come from `rows(context)`: lists of cells in column order, each the archive text
+of its value (None for an empty cell). On PostgreSQL, `sql(context)` may give the same rows as
+SELECT statements that format every cell in the database (dwca_port/postgres/cells.py); tests
+export both ways and compare the bytes.
 """
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+
+from dwca_port.values import Kind
 
 # Namespaces of the terms used by the declarations.
 DWC = "http://rs.tdwg.org/dwc/terms/"
@@ -24,20 +30,7 @@ FULL = "full"
 GBIF_PROFILE = "gbif"
 PROFILES = (GBIF_PROFILE, FULL)
 
-
-class Kind(str, enum.Enum):
-    """The syntax of a column's values, as written in the archive."""
-
-    UUID = "uuid"  # lowercase canonical UUID
-    TEXT = "text"
-    INTEGER = "integer"
-    DECIMAL = "decimal"  # a finite number; Python's shortest round-tripping repr
-    BOOLEAN = "boolean"  # true / false
-    DATETIME = "datetime"  # ISO 8601 date-time: local time without offset (Antenna tables) or with one (Darwin Core terms)
-    DATE = "date"  # ISO 8601 calendar date
-    EVENT_DATE = "event_date"  # ISO 8601 date, date-time or interval (start/end)
-    JSON = "json"  # compact JSON with sorted keys
-    URI = "uri"  # an absolute URI
+Statement = tuple[str, list]  # SQL and its parameters
 
 
 @dataclass(frozen=True)
@@ -52,11 +45,20 @@ class Column:
     # Antenna tables: the model field the column carries (a relation carries the target's UUID).
     field: str = ""
     calculated: bool = False  # a cache: exported to be verified, recomputed on import
+    # Computed tables with an SQL form: the SQL giving this column's cell from the table's query.
+    sql: str = ""
 
     @property
     def name(self) -> str:
         """The term's local name, used as the header cell."""
-        return self.term.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+        return local_name(self.term)
+
+
+def local_name(term: str) -> str:
+    return term.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+Rows = Callable[..., Iterator[list]]
 
 
 @dataclass(frozen=True)
@@ -73,11 +75,14 @@ class Table:
     doc: str = ""
     node: str = ""  # Antenna tables: the graph node (model label) whose rows the table holds
     link: str = ""  # Antenna link tables: the many-to-many field of `node` they hold
-    # Tables computed for Darwin Core (not a model's home): yields each row's cells, in column order.
-    rows: Callable | None = field(default=None, compare=False, repr=False)
-    # Optionally, the same rows on PostgreSQL as SELECT statements formatting every cell in SQL
-    # (dwca_port/sql_format.py): (sql, params) pairs whose rows are appended in turn.
-    sql: Callable | None = field(default=None, compare=False, repr=False)
+    # The rows, as cells in column order (see the module's docstring).
+    rows: Rows | None = field(default=None, compare=False, repr=False)
+    # Optionally, the same rows on PostgreSQL: (sql, params) statements whose rows follow each other.
+    sql: Callable[..., list[Statement] | None] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Model field name -> term: looked up for every cell of an import, so built once.
+        object.__setattr__(self, "_field_terms", {c.field: c.term for c in self.columns if c.field})
 
     def column(self, term: str) -> Column:
         for column in self.columns:
@@ -95,6 +100,22 @@ class Table:
     def terms(self) -> tuple[str, ...]:
         return tuple(column.term for column in self.columns)
 
-# Version of the archive layout this toolkit writes (the Antenna project table carries it);
-# an archive from a newer version is refused on import.
-FORMAT_VERSION = 1
+    def term_of(self, field_name: str) -> str:
+        """The term of the column carrying a model field (Antenna tables)."""
+        try:
+            return self._field_terms[field_name]
+        except KeyError:
+            raise KeyError(f"{self.file} has no column for {field_name}") from None
+
+
+def by_name(columns: tuple[Column, ...], build: Callable[..., Iterator[Mapping[str, str | None]]]) -> Rows:
+    """Rows from a builder that yields each row as {column name: cell}: a column the builder does
+    not name is empty. So a new column is one declaration plus its value, by name."""
+    names = [column.name for column in columns]
+
+    def rows(*args) -> Iterator[list]:
+        for row in build(*args):
+            yield [row.get(name) for name in names]
+
+    rows.__doc__ = build.__doc__
+    return rows

@@ -1,4 +1,4 @@
-"""A project's dataset metadata (eml.xml), computed from the project and its data.
+"""A project's dataset description (eml.xml), computed from the project and its data.
 
 No personal data: creators and contacts are the rights holder's (or organization's) name, never a
 user's name or e-mail address (DESIGN section 5; reference item 47).
@@ -6,15 +6,13 @@ user's name or e-mail address (DESIGN section 5; reference item 47).
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
-
 from django.db.models import Max, Min
 
+from ami.main.models import Event, SourceImage
 from dwca_port.eml import DatasetMetadata, GeographicCoverage, KeywordSet, Methods, Party, Taxon, TemporalCoverage
-from dwca_port.extensions.darwin_core import HUMAN_STATUS, MACHINE_STATUS, SAMPLING_PROTOCOL
-
-if TYPE_CHECKING:
-    from dwca_port.export import ExportContext
+from dwca_port.tables.context import ExportContext
+from dwca_port.tables.darwin_core.common import SAMPLING_PROTOCOL
+from dwca_port.tables.darwin_core.occurrence import HUMAN_STATUS, MACHINE_STATUS
 
 DATASET_TYPE_THESAURUS = "GBIF Dataset Type Vocabulary: http://rs.gbif.org/vocabulary/gbif/dataset_type_2015-07-10.xml"
 TAXONOMIC_RANKS = ("ORDER", "FAMILY")
@@ -39,7 +37,7 @@ def _abstract(project, counts: dict[str, int]) -> list[str]:
 
 
 def _geographic(context: ExportContext) -> GeographicCoverage | None:
-    points = [(d.latitude, d.longitude) for d in context.deployments() if d.latitude is not None and d.longitude is not None]
+    points = [(d.latitude, d.longitude) for d in context.deployments if d.latitude is not None and d.longitude is not None]
     if not points:
         return None
     latitudes, longitudes = [p[0] for p in points], [p[1] for p in points]
@@ -51,8 +49,6 @@ def _geographic(context: ExportContext) -> GeographicCoverage | None:
 
 def _temporal(project) -> TemporalCoverage | None:
     """From the first to the last capture or session (event.txt dates both)."""
-    from ami.main.models import Event, SourceImage
-
     captures = SourceImage.objects.filter(project=project).aggregate(first=Min("timestamp"), last=Max("timestamp"))
     sessions = Event.objects.filter(project=project).aggregate(first=Min("start"), last=Max("end"), last_start=Max("start"))
     moments = [m for m in (*captures.values(), *sessions.values()) if m is not None]
@@ -77,10 +73,8 @@ def _taxonomic(context: ExportContext) -> list[Taxon]:
 
 def dataset_metadata(context: ExportContext, today: datetime.date | None = None) -> DatasetMetadata:
     project = context.project
-    from ami.main.models import Event, SourceImage
-
     counts = {
-        "deployments": len(context.deployments()),
+        "deployments": len(context.deployments),
         "sessions": Event.objects.filter(project=project).count(),
         "captures": SourceImage.objects.filter(project=project).count(),
         "occurrences": context.published_occurrences().count(),

@@ -1,0 +1,100 @@
+"""COPY out of PostgreSQL straight into an archive member, and the export's session settings.
+
+`copy_rows` runs `COPY (SELECT ...) TO STDOUT` in PostgreSQL's CSV format with a TAB delimiter,
+which quotes exactly the values the full dialect quotes (those holding TAB, CR, LF or a quote,
+inner quotes doubled) and writes NULL as an empty unquoted cell.
+"""
+from __future__ import annotations
+
+import contextlib
+import select
+from collections.abc import Callable
+from typing import BinaryIO
+
+import psycopg
+from django.db import DatabaseError, connection
+from psycopg import pq
+
+from dwca_port.postgres import is_postgresql
+
+# Rows reach the zip member in blocks of about this many bytes (one write per row is slow).
+BLOCK = 1 << 20
+
+
+@contextlib.contextmanager
+def export_session():
+    """Session settings for the export's big read-only queries, restored afterwards: no JIT (it
+    compiles for a second or more when the planner expects millions of rows, more than it saves
+    on formatting), and room to sort the views in memory."""
+    if not is_postgresql():
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off; SET work_mem = '64MB'")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET jit; RESET work_mem")
+        except DatabaseError:
+            pass  # an aborted transaction: its rollback undoes the SETs, and its error is the one to see
+
+
+def copy_rows(statement: tuple[str, list], stream: BinaryIO, progress: Callable[[int], None] | None = None,
+              every: int = 100_000) -> int:
+    """Stream the rows of `statement` into `stream` as tab-separated CSV; returns the row count.
+    `progress(rows)` is called every `every` rows (libpq hands over one row per message).
+
+    Straight through libpq (psycopg's Copy object costs a few microseconds per row in Python,
+    which competes for the CPU with the server and with zlib)."""
+    sql, params = statement
+    copy_sql = f"COPY ({sql}) TO STDOUT (FORMAT csv, DELIMITER E'\\t', QUOTE '\"', NULL '')"
+    connection.ensure_connection()
+    raw = connection.connection
+    query = psycopg.ClientCursor(raw).mogrify(copy_sql, params)  # (params: always a list, so %% means %)
+    pgconn = raw.pgconn
+    pgconn.send_query(query.encode(raw.info.encoding))
+    result = pgconn.get_result()
+    if result.status != pq.ExecStatus.COPY_OUT:
+        _finish(pgconn)
+        raise DatabaseError(result.error_message.decode(errors="replace").strip())
+    block = bytearray()
+    rows = 0
+    while True:
+        # Non-blocking reads, waiting in select: a blocking read would hold the GIL while the
+        # server works, and stall the export's other threads (compression, a second COPY).
+        size, data = pgconn.get_copy_data(1)
+        if size == 0:
+            select.select([pgconn.socket], [], [])
+            pgconn.consume_input()
+            continue
+        if size < 0:
+            break
+        block += data
+        rows += 1
+        if len(block) >= BLOCK:
+            stream.write(block)
+            block.clear()
+        if progress and rows % every == 0:
+            progress(rows)
+    stream.write(block)
+    result = pgconn.get_result()
+    _finish(pgconn)
+    if result.status != pq.ExecStatus.COMMAND_OK:
+        raise DatabaseError(result.error_message.decode(errors="replace").strip())
+    return int(result.command_status.split()[-1])
+
+
+def _finish(pgconn) -> None:
+    while pgconn.get_result() is not None:  # leave the connection idle
+        pass
+
+
+def fetch_rows(statement: tuple[str, list], size: int = 2000):
+    """The rows of `statement` through a server-side cursor (for writers that transform cells)."""
+    sql, params = statement
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(size):
+            yield from rows
