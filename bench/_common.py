@@ -1,5 +1,6 @@
 """Helpers shared by bench/export.py and bench/import.py (PostgreSQL scratch databases,
 per-step subprocesses with their own peak RSS, the COPY and dumpdata/loaddata baselines)."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -8,7 +9,6 @@ import resource
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -105,21 +105,27 @@ def _project_filter(label: str, project_id: int) -> dict:
     }[label]
 
 
-# -- seeding, exporting, validating (steps of bench/export.py and bench/import.py) ----------------------------------------------------------------
+# -- seeding, exporting, validating (steps of bench/export.py and bench/import.py) -------------------------
+
 
 def seed_project(url: str, images: int, detections: int, occurrences: int) -> dict:
     from ami.main.synthetic import SyntheticSpec, seed_synthetic_project
 
     started = time.perf_counter()
     project = seed_synthetic_project(
-        SyntheticSpec(images=images, detections_per_image=detections / images, occurrences=occurrences,
-                      name=f"Export benchmark {images}"), progress=None)
+        SyntheticSpec(
+            images=images,
+            detections_per_image=detections / images,
+            occurrences=occurrences,
+            name=f"Export benchmark {images}",
+        ),
+        progress=None,
+    )
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")  # as a real instance would be: visibility map set, statistics known
-    return {"seconds": time.perf_counter() - started, "project": project.pk,
-            "rows": table_rows(url, project.pk)}
+    return {"seconds": time.perf_counter() - started, "project": project.pk, "rows": table_rows(url, project.pk)}
 
 
 def export_archive(url: str, project_id: int, path: str, cprofile: bool) -> dict:
@@ -150,8 +156,13 @@ def export_archive(url: str, project_id: int, path: str, cprofile: bool) -> dict
         if t.file in ends:
             table_seconds[t.file] = ends[t.file] - previous
             previous = ends[t.file]
-    result = {"seconds": seconds, "rows": summary.rows, "bytes": Path(path).stat().st_size,
-              "tables": {t.file: t.rows for t in summary.tables}, "table_seconds": table_seconds}
+    result = {
+        "seconds": seconds,
+        "rows": summary.rows,
+        "bytes": Path(path).stat().st_size,
+        "tables": {t.file: t.rows for t in summary.tables},
+        "table_seconds": table_seconds,
+    }
     if profiler:
         profiler.disable()
         result["profile"] = profile_text(profiler, path + ".prof")
@@ -177,11 +188,15 @@ def validate_step(url: str, path: str) -> dict:
 
     started = time.perf_counter()
     report = validate_archive(path, profile="full")
-    return {"seconds": time.perf_counter() - started, "ok": report.ok,
-            "blocking": [str(f) for f in report.blocking[:5]]}
+    return {
+        "seconds": time.perf_counter() - started,
+        "ok": report.ok,
+        "blocking": [str(f) for f in report.blocking[:5]],
+    }
 
 
 # -- COPY baselines ----------------------------------------------------------------------------------
+
 
 def copy_queries(project_id: int) -> dict[str, str]:
     """The rows of the big tables, with the UUIDs of their foreign keys joined in (as the archive
@@ -201,7 +216,8 @@ def copy_queries(project_id: int) -> dict[str, str]:
         "main.Detection": f"""
             SELECT x.uuid, x.*, s.uuid AS source_image_uuid, o.uuid AS occurrence_uuid, a.uuid AS algorithm_uuid
             FROM main_detection x JOIN main_sourceimage s ON s.id = x.source_image_id
-            LEFT JOIN main_occurrence o ON o.id = x.occurrence_id LEFT JOIN ml_algorithm a ON a.id = x.detection_algorithm_id
+            LEFT JOIN main_occurrence o ON o.id = x.occurrence_id
+            LEFT JOIN ml_algorithm a ON a.id = x.detection_algorithm_id
             WHERE s.project_id = {p} ORDER BY x.uuid""",
         "main.Classification": f"""
             SELECT c.uuid, c.*, x.uuid AS detection_uuid, t.uuid AS taxon_uuid, a.uuid AS algorithm_uuid
@@ -225,7 +241,10 @@ def copy_out(url: str, project_id: int, directory: str) -> dict:
             t0 = time.perf_counter()
             n = 0
             target = directory / f"{label}.csv"
-            with open(target, "wb") as out, cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv, HEADER)") as copy:
+            with (
+                open(target, "wb") as out,
+                cursor.cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv, HEADER)") as copy,
+            ):
                 for data in copy:
                     out.write(data)
             n = cursor.cursor.rowcount
@@ -237,27 +256,43 @@ def copy_out(url: str, project_id: int, directory: str) -> dict:
 
 # -- dumpdata / loaddata baselines on a subset ---------------------------------------------------------
 
+
 def subset_pks(project_id: int, images: int) -> dict[str, list[int]]:
     """A contiguous slice of the project: `images` source images, their detections and those
     detections' classifications and occurrences (the same proportions as the whole)."""
     from ami.main.models import Classification, Detection, Occurrence, SourceImage
 
-    image_ids = list(SourceImage.objects.filter(project_id=project_id).order_by("pk").values_list("pk", flat=True)[:images])
+    image_ids = list(
+        SourceImage.objects.filter(project_id=project_id).order_by("pk").values_list("pk", flat=True)[:images]
+    )
     lo, hi = image_ids[0], image_ids[-1]
-    detections = list(Detection.objects.filter(source_image_id__gte=lo, source_image_id__lte=hi).values_list("pk", "occurrence_id"))
+    detections = list(
+        Detection.objects.filter(source_image_id__gte=lo, source_image_id__lte=hi).values_list("pk", "occurrence_id")
+    )
     detection_ids = [d for d, _ in detections]
     occurrence_ids = sorted({o for _, o in detections if o is not None})
-    classification_ids = list(Classification.objects.filter(detection_id__in=detection_ids).values_list("pk", flat=True)) \
-        if detection_ids else []
+    classification_ids = (
+        list(Classification.objects.filter(detection_id__in=detection_ids).values_list("pk", flat=True))
+        if detection_ids
+        else []
+    )
     # occurrences are far fewer than images: make sure the slice carries its proportional share
     total_images = SourceImage.objects.filter(project_id=project_id).count()
     want_occ = round(Occurrence.objects.filter(project_id=project_id).count() * len(image_ids) / max(total_images, 1))
     if len(occurrence_ids) < want_occ:
-        extra = Occurrence.objects.filter(project_id=project_id).exclude(pk__in=occurrence_ids).order_by("pk") \
+        extra = (
+            Occurrence.objects.filter(project_id=project_id)
+            .exclude(pk__in=occurrence_ids)
+            .order_by("pk")
             .values_list("pk", flat=True)[: want_occ - len(occurrence_ids)]
+        )
         occurrence_ids += list(extra)
-    return {"main.SourceImage": image_ids, "main.Occurrence": occurrence_ids,
-            "main.Detection": detection_ids, "main.Classification": classification_ids}
+    return {
+        "main.SourceImage": image_ids,
+        "main.Occurrence": occurrence_ids,
+        "main.Detection": detection_ids,
+        "main.Classification": classification_ids,
+    }
 
 
 def dumpdata_subset(url: str, project_id: int, images: int, directory: str) -> dict:
@@ -276,8 +311,12 @@ def dumpdata_subset(url: str, project_id: int, images: int, directory: str) -> d
         call_command("dumpdata", label, primary_keys=",".join(map(str, ids)), output=str(target), verbosity=0)
         files.append(str(target))
         rows += len(ids)
-    return {"seconds": time.perf_counter() - started, "rows": rows, "files": files,
-            "per": {label: len(ids) for label, ids in pks.items()}}
+    return {
+        "seconds": time.perf_counter() - started,
+        "rows": rows,
+        "files": files,
+        "per": {label: len(ids) for label, ids in pks.items()},
+    }
 
 
 def loaddata_subset(url: str, files: list[str]) -> dict:

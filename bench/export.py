@@ -21,16 +21,16 @@ when the project grows 10x. The archive is kept in $BENCH_WORKDIR (default /tmp/
 as export-<images>.zip, for bench/import.py. --cprofile profiles the export step (in its own
 process) and prints the top costs. The database is dropped at the end unless --keep.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as common  # noqa: E402
+import _common as common
 
 DATABASE = "bench_export"
 BIG_FILES = ("antenna_sourceimage.txt", "antenna_occurrence.txt", "antenna_detection.txt", "antenna_classification.txt")
@@ -41,9 +41,15 @@ def parse_args(argv=None):
     parser.add_argument("--images", type=int, default=1_000_000)
     parser.add_argument("--detections", type=int, default=300_000, help="detections, and as many classifications")
     parser.add_argument("--occurrences", type=int, default=50_000)
-    parser.add_argument("--scale", action="store_true", help="also run at 1/10 of the size (first), to compare peak memory")
-    parser.add_argument("--dump-images", type=int, default=20_000,
-                        help="source images in the dumpdata subset (with their detections, classifications, occurrences)")
+    parser.add_argument(
+        "--scale", action="store_true", help="also run at 1/10 of the size (first), to compare peak memory"
+    )
+    parser.add_argument(
+        "--dump-images",
+        type=int,
+        default=20_000,
+        help="source images in the dumpdata subset (with their detections, classifications, occurrences)",
+    )
     parser.add_argument("--cprofile", action="store_true", help="profile the export step and print the top costs")
     parser.add_argument("--keep", action="store_true", help="keep the database (default: drop it at the end)")
     parser.add_argument("--database", default=DATABASE, help="scratch database name (must start with bench_)")
@@ -63,13 +69,17 @@ profile_text = common.profile_text
 
 # -- the parent ---------------------------------------------------------------------------------------------
 
+
 def run_size(args, images: int, detections: int, occurrences: int) -> dict:
     workdir = common.WORKDIR
     workdir.mkdir(parents=True, exist_ok=True)
     archive = workdir / f"export-{images}.zip"
     archive.unlink(missing_ok=True)
-    say = lambda message: print(f"  {message}", flush=True)  # noqa: E731
-    print(f"\n## {images:,} source images, {detections:,} detections and classifications, {occurrences:,} occurrences", flush=True)
+    say = lambda message: print(f"  {message}", flush=True)
+    print(
+        f"\n## {images:,} source images, {detections:,} detections and classifications, {occurrences:,} occurrences",
+        flush=True,
+    )
     url = common.recreate_database(args.database)
     common.in_fresh_process(common.migrate, url)
     seeded = common.in_fresh_process(seed, url, images, detections, occurrences)
@@ -78,24 +88,44 @@ def run_size(args, images: int, detections: int, occurrences: int) -> dict:
     say(f"seeded in {seeded['seconds']:.1f} s: {seeded['rows']}")
 
     exported = common.in_fresh_process(export, url, project, str(archive), args.cprofile)
-    say(f"export (validate=False): {exported['seconds']:.1f} s, {exported['rows']:,} archive rows, "
-        f"{exported['bytes'] / 1e6:.1f} MB, peak RSS {exported['rss']:.0f} MB")
+    say(
+        f"export (validate=False): {exported['seconds']:.1f} s, {exported['rows']:,} archive rows, "
+        f"{exported['bytes'] / 1e6:.1f} MB, peak RSS {exported['rss']:.0f} MB"
+    )
     slowest = sorted(exported.get("table_seconds", {}).items(), key=lambda kv: -kv[1])[:8]
     say("slowest tables: " + ", ".join(f"{name} {s:.1f} s ({exported['tables'][name]:,} rows)" for name, s in slowest))
     if args.cprofile:
         print(exported["profile"])
     checked = common.in_fresh_process(validate, str(url), str(archive))
-    say(f"validate_archive: {checked['seconds']:.1f} s, ok={checked['ok']} {checked['blocking']}, peak RSS {checked['rss']:.0f} MB")
+    say(
+        f"validate_archive: {checked['seconds']:.1f} s, ok={checked['ok']} {checked['blocking']}, peak RSS "
+        f"{checked['rss']:.0f} MB"
+    )
     copied = common.in_fresh_process(common.copy_out, url, project, str(workdir / f"copy-out-{images}"))
-    say(f"COPY TO: {copied['seconds']:.1f} s, {copied['rows']:,} rows, {copied['bytes'] / 1e6:.1f} MB, peak RSS {copied['rss']:.0f} MB")
-    dumped = common.in_fresh_process(common.dumpdata_subset, url, project, min(args.dump_images, images),
-                                     str(workdir / f"dumpdata-{images}"))
-    say(f"dumpdata subset: {dumped['seconds']:.1f} s, {dumped['rows']:,} rows {dumped['per']}, peak RSS {dumped['rss']:.0f} MB")
+    say(
+        f"COPY TO: {copied['seconds']:.1f} s, {copied['rows']:,} rows, {copied['bytes'] / 1e6:.1f} MB, peak RSS "
+        f"{copied['rss']:.0f} MB"
+    )
+    dumped = common.in_fresh_process(
+        common.dumpdata_subset, url, project, min(args.dump_images, images), str(workdir / f"dumpdata-{images}")
+    )
+    say(
+        f"dumpdata subset: {dumped['seconds']:.1f} s, {dumped['rows']:,} rows {dumped['per']}, peak RSS "
+        f"{dumped['rss']:.0f} MB"
+    )
 
     big_in_archive = sum(exported["tables"].get(f, 0) for f in BIG_FILES)
     return {
-        "images": images, "big_rows": big_rows, "archive_rows": exported["rows"], "big_in_archive": big_in_archive,
-        "export": exported, "validate": checked, "copy": copied, "dump": dumped, "seed": seeded, "archive": str(archive),
+        "images": images,
+        "big_rows": big_rows,
+        "archive_rows": exported["rows"],
+        "big_in_archive": big_in_archive,
+        "export": exported,
+        "validate": checked,
+        "copy": copied,
+        "dump": dumped,
+        "seed": seeded,
+        "archive": str(archive),
     }
 
 
@@ -110,34 +140,55 @@ def report(results: list[dict]) -> None:
         copy_rate = c["rows"] / c["seconds"]
         dump_rate = d["rows"] / d["seconds"]
         dump_extrapolated = r["big_rows"] / dump_rate
-        print(f"\n### {r['images']:,} source images ({r['big_rows']:,} rows in the four big tables; "
-              f"{r['archive_rows']:,} rows in the archive, {e['bytes'] / 1e6:.1f} MB)")
+        print(
+            f"\n### {r['images']:,} source images ({r['big_rows']:,} rows in the four big tables; "
+            f"{r['archive_rows']:,} rows in the archive, {e['bytes'] / 1e6:.1f} MB)"
+        )
         print("| Method | Time | Rows/s | Peak RSS |")
         print("|---|---|---|---|")
-        print(f"| export_project(full, validate=False) | {e['seconds']:.1f} s | {export_rate_same:,.0f} (same 4 tables' rows); "
-              f"{export_rate_all:,.0f} (all {r['archive_rows']:,} archive rows) | {e['rss']:.0f} MB |")
-        print(f"| validate_archive (separately) | {v['seconds']:.1f} s | {r['archive_rows'] / v['seconds']:,.0f} archive rows/s | {v['rss']:.0f} MB |")
+        print(
+            f"| export_project(full, validate=False) | {e['seconds']:.1f} s | {export_rate_same:,.0f} (same 4 tables' "
+            "rows); "
+            f"{export_rate_all:,.0f} (all {r['archive_rows']:,} archive rows) | {e['rss']:.0f} MB |"
+        )
+        print(
+            f"| validate_archive (separately) | {v['seconds']:.1f} s | {r['archive_rows'] / v['seconds']:,.0f} "
+            f"archive rows/s | {v['rss']:.0f} MB |"
+        )
         print(f"| export + validation | {e['seconds'] + v['seconds']:.1f} s | {with_validation:,.0f} (same rows) | - |")
-        print(f"| COPY (SELECT ... joins) TO STDOUT csv, 4 tables | {c['seconds']:.1f} s | {copy_rate:,.0f} | {c['rss']:.0f} MB |")
-        print(f"| dumpdata JSON, subset of {d['rows']:,} rows | {d['seconds']:.1f} s, extrapolated to all: **{dump_extrapolated:.0f} s** "
-              f"(extrapolated) | {dump_rate:,.0f} | {d['rss']:.0f} MB |")
+        print(
+            f"| COPY (SELECT ... joins) TO STDOUT csv, 4 tables | {c['seconds']:.1f} s | {copy_rate:,.0f} | "
+            f"{c['rss']:.0f} MB |"
+        )
+        print(
+            f"| dumpdata JSON, subset of {d['rows']:,} rows | {d['seconds']:.1f} s, extrapolated to all: "
+            f"**{dump_extrapolated:.0f} s** "
+            f"(extrapolated) | {dump_rate:,.0f} | {d['rss']:.0f} MB |"
+        )
         all_vs_copy = export_rate_all / copy_rate
         same_vs_copy = export_rate_same / copy_rate
-        print(f"\nexport / COPY, rows per second: {all_vs_copy:.2f} counting every row the export writes "
-              f"(target >= 0.5: {'met' if all_vs_copy >= 0.5 else 'NOT met'}); {same_vs_copy:.2f} counting only the four "
-              f"tables COPY writes; with validation {r['archive_rows'] / (e['seconds'] + v['seconds']) / copy_rate:.2f}")
+        print(
+            f"\nexport / COPY, rows per second: {all_vs_copy:.2f} counting every row the export writes "
+            f"(target >= 0.5: {'met' if all_vs_copy >= 0.5 else 'NOT met'}); {same_vs_copy:.2f} counting only the four "
+            f"tables COPY writes; with validation {r['archive_rows'] / (e['seconds'] + v['seconds']) / copy_rate:.2f}"
+        )
         all_vs_dump, same_vs_dump = export_rate_all / dump_rate, export_rate_same / dump_rate
-        print(f"export / dumpdata, rows per second: {all_vs_dump:.1f}x counting every row the export writes "
-              f"(target >= 10x: {'met' if all_vs_dump >= 10 else 'NOT met'}); {same_vs_dump:.1f}x counting only the four tables; "
-              f"with validation {r['archive_rows'] / (e['seconds'] + v['seconds']) / dump_rate:.1f}x")
+        print(
+            f"export / dumpdata, rows per second: {all_vs_dump:.1f}x counting every row the export writes "
+            f"(target >= 10x: {'met' if all_vs_dump >= 10 else 'NOT met'}); {same_vs_dump:.1f}x counting only the "
+            "four tables; "
+            f"with validation {r['archive_rows'] / (e['seconds'] + v['seconds']) / dump_rate:.1f}x"
+        )
     if len(results) == 2:
         small, big = results
         ratio = big["export"]["rss"] / small["export"]["rss"]
         vratio = big["validate"]["rss"] / small["validate"]["rss"]
-        print(f"\npeak RSS at 10x: export {small['export']['rss']:.0f} -> {big['export']['rss']:.0f} MB ({ratio:.2f}x, "
-              f"target flat: {'met' if ratio < 1.25 else 'NOT met'}); validation {small['validate']['rss']:.0f} -> "
-              f"{big['validate']['rss']:.0f} MB ({vratio:.2f}x: it holds 16 bytes per identifier to check uniqueness "
-              f"and references)")
+        print(
+            f"\npeak RSS at 10x: export {small['export']['rss']:.0f} -> {big['export']['rss']:.0f} MB ({ratio:.2f}x, "
+            f"target flat: {'met' if ratio < 1.25 else 'NOT met'}); validation {small['validate']['rss']:.0f} -> "
+            f"{big['validate']['rss']:.0f} MB ({vratio:.2f}x: it holds 16 bytes per identifier to check uniqueness "
+            f"and references)"
+        )
 
 
 def main(argv=None) -> None:

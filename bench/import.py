@@ -24,6 +24,7 @@ With --scale the same is first run at 1/10 of the size (needs export-<images/10>
 it). --cprofile profiles the import step and prints the top costs. Databases are dropped at the
 end unless --keep.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,9 +46,15 @@ def parse_args(argv=None):
     parser.add_argument("--images", type=int, default=1_000_000)
     parser.add_argument("--detections", type=int, default=300_000, help="detections, and as many classifications")
     parser.add_argument("--occurrences", type=int, default=50_000)
-    parser.add_argument("--scale", action="store_true", help="also run at 1/10 of the size (first), to compare peak memory")
-    parser.add_argument("--dump-images", type=int, default=2_000,
-                        help="source images in the loaddata subset (with their detections, classifications, occurrences)")
+    parser.add_argument(
+        "--scale", action="store_true", help="also run at 1/10 of the size (first), to compare peak memory"
+    )
+    parser.add_argument(
+        "--dump-images",
+        type=int,
+        default=2_000,
+        help="source images in the loaddata subset (with their detections, classifications, occurrences)",
+    )
     parser.add_argument("--cprofile", action="store_true", help="profile the import step and print the top costs")
     parser.add_argument("--keep", action="store_true", help="keep the databases (default: drop them at the end)")
     parser.add_argument("--database", default=DATABASE, help="scratch database name (must start with bench_)")
@@ -58,6 +65,7 @@ def parse_args(argv=None):
 
 
 # -- steps, each in a fresh process -----------------------------------------------------------------
+
 
 def do_import(url: str, archive: str, cprofile: bool) -> dict:
     from dwca_port.importer import ImportOptions, import_project
@@ -79,11 +87,15 @@ def do_import(url: str, archive: str, cprofile: bool) -> dict:
     from ami.main.models import Project
 
     project = Project.objects.get(pk=report.project["id"])
-    result = {"seconds": seconds, "project": project.pk,
-              "created": {label: c.created for label, c in report.models.items()},
-              "rows": sum(c.created for c in report.models.values()),
-              "big_rows": common.table_rows(url, project.pk),
-              "cache_differences": report.cache_differences, "phases": _phases(progress.getvalue(), seconds)}
+    result = {
+        "seconds": seconds,
+        "project": project.pk,
+        "created": {label: c.created for label, c in report.models.items()},
+        "rows": sum(c.created for c in report.models.values()),
+        "big_rows": common.table_rows(url, project.pk),
+        "cache_differences": report.cache_differences,
+        "phases": _phases(progress.getvalue(), seconds),
+    }
     if profiler:
         result["profile"] = common.profile_text(profiler, archive + ".import.prof")
     return result
@@ -108,8 +120,10 @@ def _phases(progress: str, seconds: float) -> str:
             marks["written"] = at
     if len(marks) < 3:
         return "-"
-    return (f"staging {marks['staged']:.1f} s, shared rows {marks['shared'] - marks['staged']:.1f} s, "
-            f"writing {marks['written'] - marks['shared']:.1f} s, caches + commit {seconds - marks['written']:.1f} s")
+    return (
+        f"staging {marks['staged']:.1f} s, shared rows {marks['shared'] - marks['staged']:.1f} s, "
+        f"writing {marks['written'] - marks['shared']:.1f} s, caches + commit {seconds - marks['written']:.1f} s"
+    )
 
 
 def validate(url: str, archive: str) -> dict:
@@ -133,15 +147,17 @@ def copy_in(url: str, project_id: int, directory: str) -> dict:
         "main.Occurrence": f"project_id = {pid}",
         "main.Detection": f"source_image_id IN (SELECT id FROM main_sourceimage WHERE project_id = {pid})",
         "main.Classification": "detection_id IN (SELECT d.id FROM main_detection d JOIN main_sourceimage s "
-                               f"ON s.id = d.source_image_id WHERE s.project_id = {pid})",
+        f"ON s.id = d.source_image_id WHERE s.project_id = {pid})",
     }
     files = {}
     with connection.cursor() as cursor:
         for label in common.BIG_MODELS:
             table = apps.get_model(label)._meta.db_table
             target = directory / f"{table}.csv"
-            with open(target, "wb") as out, cursor.cursor.copy(
-                    f"COPY (SELECT * FROM {table} WHERE {where[label]}) TO STDOUT (FORMAT csv)") as copy:
+            with (
+                open(target, "wb") as out,
+                cursor.cursor.copy(f"COPY (SELECT * FROM {table} WHERE {where[label]}) TO STDOUT (FORMAT csv)") as copy,
+            ):
                 for data in copy:
                     out.write(data)
             files[table] = target
@@ -151,7 +167,10 @@ def copy_in(url: str, project_id: int, directory: str) -> dict:
         for table, path in files.items():
             t0 = time.perf_counter()
             cursor.execute(f"CREATE TABLE staging_{table} (LIKE {table} INCLUDING ALL)")
-            with open(path, "rb") as source, cursor.cursor.copy(f"COPY staging_{table} FROM STDIN (FORMAT csv)") as copy:
+            with (
+                open(path, "rb") as source,
+                cursor.cursor.copy(f"COPY staging_{table} FROM STDIN (FORMAT csv)") as copy,
+            ):
                 while data := source.read(1 << 20):
                     copy.write(data)
             n = cursor.cursor.rowcount
@@ -175,6 +194,7 @@ def load_subset(url: str, project_id: int, images: int, directory: str) -> dict:
 
 # -- the parent ---------------------------------------------------------------------------------------------
 
+
 def ensure_archive(args, images, detections, occurrences) -> Path:
     archive = common.WORKDIR / f"export-{images}.zip"
     if archive.exists():
@@ -192,27 +212,45 @@ def ensure_archive(args, images, detections, occurrences) -> Path:
 
 
 def run_size(args, images: int, detections: int, occurrences: int) -> dict:
-    say = lambda message: print(f"  {message}", flush=True)  # noqa: E731
-    print(f"\n## {images:,} source images, {detections:,} detections and classifications, {occurrences:,} occurrences", flush=True)
+    say = lambda message: print(f"  {message}", flush=True)
+    print(
+        f"\n## {images:,} source images, {detections:,} detections and classifications, {occurrences:,} occurrences",
+        flush=True,
+    )
     archive = ensure_archive(args, images, detections, occurrences)
     say(f"archive {archive} ({archive.stat().st_size / 1e6:.1f} MB)")
     url = common.recreate_database(args.database)
     common.in_fresh_process(common.migrate, url)
     imported = common.in_fresh_process(do_import, url, str(archive), args.cprofile)
-    say(f"import (validate=False): {imported['seconds']:.1f} s, {imported['rows']:,} rows created "
+    say(
+        f"import (validate=False): {imported['seconds']:.1f} s, {imported['rows']:,} rows created "
         f"{imported['big_rows']}, peak RSS {imported['rss']:.0f} MB ({imported['phases']}); "
-        f"cache differences {imported['cache_differences']}")
+        f"cache differences {imported['cache_differences']}"
+    )
     if args.cprofile:
         print(imported["profile"])
     checked = common.in_fresh_process(validate, url, str(archive))
     say(f"validate_archive: {checked['seconds']:.1f} s ok={checked['ok']}, peak RSS {checked['rss']:.0f} MB")
     copied = common.in_fresh_process(copy_in, url, imported["project"], str(common.WORKDIR / f"copy-in-{images}"))
-    say(f"COPY FROM: {copied['seconds']:.1f} s, {copied['rows']:,} rows {copied['per']}, peak RSS {copied['rss']:.0f} MB")
-    loaded = common.in_fresh_process(load_subset, url, imported["project"], min(args.dump_images, images),
-                                     str(common.WORKDIR / f"loaddata-{images}"))
-    say(f"loaddata subset: {loaded['seconds']:.1f} s, {loaded['rows']:,} rows {loaded['per']}, peak RSS {loaded['rss']:.0f} MB")
-    return {"images": images, "import": imported, "validate": checked, "copy": copied, "load": loaded,
-            "big_rows": sum(imported["big_rows"].values())}
+    say(
+        f"COPY FROM: {copied['seconds']:.1f} s, {copied['rows']:,} rows {copied['per']}, peak RSS {copied['rss']:.0f} "
+        "MB"
+    )
+    loaded = common.in_fresh_process(
+        load_subset, url, imported["project"], min(args.dump_images, images), str(common.WORKDIR / f"loaddata-{images}")
+    )
+    say(
+        f"loaddata subset: {loaded['seconds']:.1f} s, {loaded['rows']:,} rows {loaded['per']}, peak RSS "
+        f"{loaded['rss']:.0f} MB"
+    )
+    return {
+        "images": images,
+        "import": imported,
+        "validate": checked,
+        "copy": copied,
+        "load": loaded,
+        "big_rows": sum(imported["big_rows"].values()),
+    }
 
 
 def report(results: list[dict]) -> None:
@@ -224,25 +262,48 @@ def report(results: list[dict]) -> None:
         with_validation = r["big_rows"] / (i["seconds"] + v["seconds"])
         copy_rate = c["rows"] / c["seconds"]
         load_rate = d["rows"] / d["seconds"]
-        print(f"\n### {r['images']:,} source images ({r['big_rows']:,} rows in the four big tables; {i['rows']:,} rows created)")
+        print(
+            f"\n### {r['images']:,} source images ({r['big_rows']:,} rows in the four big tables; {i['rows']:,} rows "
+            "created)"
+        )
         print("| Method | Time | Rows/s | Peak RSS |")
         print("|---|---|---|---|")
-        print(f"| import_project(create_missing_users, validate=False) | {i['seconds']:.1f} s | {same:,.0f} (same 4 tables' rows); "
-              f"{all_rows:,.0f} (all rows created) | {i['rss']:.0f} MB |")
-        print(f"| validate_archive (the importer's first step, separately) | {v['seconds']:.1f} s | - | {v['rss']:.0f} MB |")
+        print(
+            f"| import_project(create_missing_users, validate=False) | {i['seconds']:.1f} s | {same:,.0f} (same 4 "
+            "tables' rows); "
+            f"{all_rows:,.0f} (all rows created) | {i['rss']:.0f} MB |"
+        )
+        print(
+            f"| validate_archive (the importer's first step, separately) | {v['seconds']:.1f} s | - | {v['rss']:.0f} "
+            "MB |"
+        )
         print(f"| import + validation | {i['seconds'] + v['seconds']:.1f} s | {with_validation:,.0f} (same rows) | - |")
-        print(f"| COPY FROM into staging tables LIKE the targets INCLUDING ALL, 4 tables | {c['seconds']:.1f} s | {copy_rate:,.0f} | {c['rss']:.0f} MB |")
-        print(f"| loaddata JSON, subset of {d['rows']:,} rows | {d['seconds']:.1f} s, extrapolated to all: **{r['big_rows'] / load_rate:.0f} s** "
-              f"(extrapolated) | {load_rate:,.0f} | {d['rss']:.0f} MB |")
-        print(f"\nimport / COPY = {same / copy_rate:.3f} (target >= 0.25: {'met' if same / copy_rate >= 0.25 else 'NOT met'}); "
-              f"with validation {with_validation / copy_rate:.2f}")
-        print(f"import / loaddata = {same / load_rate:.2f}x (target >= 10x: {'met' if same / load_rate >= 10 else 'NOT met'}); "
-              f"with validation {with_validation / load_rate:.1f}x")
+        print(
+            f"| COPY FROM into staging tables LIKE the targets INCLUDING ALL, 4 tables | {c['seconds']:.1f} s | "
+            f"{copy_rate:,.0f} | {c['rss']:.0f} MB |"
+        )
+        print(
+            f"| loaddata JSON, subset of {d['rows']:,} rows | {d['seconds']:.1f} s, extrapolated to all: "
+            f"**{r['big_rows'] / load_rate:.0f} s** "
+            f"(extrapolated) | {load_rate:,.0f} | {d['rss']:.0f} MB |"
+        )
+        print(
+            f"\nimport / COPY = {same / copy_rate:.3f} (target >= 0.25: "
+            f"{'met' if same / copy_rate >= 0.25 else 'NOT met'}); "
+            f"with validation {with_validation / copy_rate:.2f}"
+        )
+        print(
+            f"import / loaddata = {same / load_rate:.2f}x (target >= 10x: "
+            f"{'met' if same / load_rate >= 10 else 'NOT met'}); "
+            f"with validation {with_validation / load_rate:.1f}x"
+        )
     if len(results) == 2:
         small, big = results
         ratio = big["import"]["rss"] / small["import"]["rss"]
-        print(f"\npeak RSS at 10x: import {small['import']['rss']:.0f} -> {big['import']['rss']:.0f} MB ({ratio:.2f}x) "
-              f"(target flat: {'met' if ratio < 1.25 else 'NOT met'})")
+        print(
+            f"\npeak RSS at 10x: import {small['import']['rss']:.0f} -> {big['import']['rss']:.0f} MB ({ratio:.2f}x) "
+            f"(target flat: {'met' if ratio < 1.25 else 'NOT met'})"
+        )
 
 
 def main(argv=None) -> None:

@@ -9,6 +9,7 @@
    matcher against the loopback replay server; count the HTTP requests on a first run (at most
    D) and a second run with the same cache (0).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,7 +41,7 @@ def source_names() -> list[tuple[str, str]]:
     pairs = [(r["search_species"], r["family"]) for r in load_moth_rows()]
     antenna = json.loads((FIXTURES / "quebec-vermont-uk-denmark-taxa-20230914.json").read_text())
     pairs += [(e["species"], e["family"]) for e in antenna]
-    return list(dict((" ".join(n.split()), f) for n, f in pairs).items())
+    return list({" ".join(n.split()): f for n, f in pairs}.items())
 
 
 def variants(pairs: list[tuple[str, str]], wanted: int, rng: random.Random) -> list[tuple[str, str]]:
@@ -67,8 +68,9 @@ def variants(pairs: list[tuple[str, str]], wanted: int, rng: random.Random) -> l
 
 
 def archived(name: str, family: str, uuid: str) -> ArchivedTaxon:
-    return ArchivedTaxon(uuid=uuid, name=name, rank="SPECIES",
-                         parents=LEPIDOPTERA + (("FAMILY", family), ("GENUS", name.split(" ")[0])))
+    return ArchivedTaxon(
+        uuid=uuid, name=name, rank="SPECIES", parents=LEPIDOPTERA + (("FAMILY", family), ("GENUS", name.split(" ")[0]))
+    )
 
 
 def bench_local(count: int, workdir: Path) -> None:
@@ -93,8 +95,10 @@ def bench_local(count: int, workdir: Path) -> None:
     archive = [archived(name, family, str(n)) for n, (name, family) in enumerate(pairs)]
     empty = InMemoryTargetTaxonomy()
     empty.add_chain(LEPIDOPTERA)
-    for label, onto, policy in (("onto a target holding half of them", target, Policy.MATCH),
-                                ("onto an empty target, every name through the matcher", empty, Policy.GBIF)):
+    for label, onto, policy in (
+        ("onto a target holding half of them", target, Policy.MATCH),
+        ("onto an empty target, every name through the matcher", empty, Policy.GBIF),
+    ):
         clear_caches()  # time the parsing too
         matcher = LocalChecklistMatcher(ChecklistIndex(index_path))
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -102,17 +106,24 @@ def bench_local(count: int, workdir: Path) -> None:
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         matcher.close()
         counts = {k: v for k, v in result.counts().items() if v}
-        print(f"local checklist, {label} (--taxa={policy.value}): {len(archive):,} distinct names in {seconds:.2f} s "
-              f"= {len(archive) / seconds:,.0f} names/s ({len(archive) / cpu:,.0f} names per CPU second)  {counts}")
+        print(
+            f"local checklist, {label} (--taxa={policy.value}): {len(archive):,} distinct names in {seconds:.2f} s "
+            f"= {len(archive) / seconds:,.0f} names/s ({len(archive) / cpu:,.0f} names per CPU second)  {counts}"
+        )
 
 
 def bench_api(occurrences: int, distinct: int, workdir: Path) -> None:
     # names whose query is a recorded one (complexes and provisional placements ask for their genus)
-    rows = [r for r in load_moth_rows() if r["match_type"] != "MANUAL_SEARCH"
-            and parse_name(r["search_species"]).kind is NameKind.SCIENTIFIC]
+    rows = [
+        r
+        for r in load_moth_rows()
+        if r["match_type"] != "MANUAL_SEARCH" and parse_name(r["search_species"]).kind is NameKind.SCIENTIFIC
+    ]
     chosen = random.Random(11).sample(rows, distinct)
-    archive = [archived(r["search_species"], r["family"], f"occ-{n}") for n, r in
-               enumerate(random.Random(13).choices(chosen, k=occurrences))]
+    archive = [
+        archived(r["search_species"], r["family"], f"occ-{n}")
+        for n, r in enumerate(random.Random(13).choices(chosen, k=occurrences))
+    ]
     target = InMemoryTargetTaxonomy()
     target.add_chain(LEPIDOPTERA)
     cache_path = workdir / "gbif-cache.sqlite"
@@ -124,8 +135,10 @@ def bench_api(occurrences: int, distinct: int, workdir: Path) -> None:
             Reconciler(target, Policy.GBIF, matcher).reconcile(archive)
             seconds = time.perf_counter() - started
             matcher.close()
-            print(f"GBIF API v1 (replay server), {occurrences:,} occurrences with {distinct} distinct names, {run}: "
-                  f"{server.match_requests - before} HTTP requests, {seconds:.2f} s")
+            print(
+                f"GBIF API v1 (replay server), {occurrences:,} occurrences with {distinct} distinct names, {run}: "
+                f"{server.match_requests - before} HTTP requests, {seconds:.2f} s"
+            )
 
 
 def main() -> None:

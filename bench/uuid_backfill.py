@@ -16,6 +16,7 @@ Each phase runs in its own process, so its peak RSS (resource.getrusage) is its 
 prober writes one random row every 0.1 s from another connection and records how long its
 UPDATE took: the longest any application write waited on the migration.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,7 +42,9 @@ LOCK_PROBE_TIMEOUT = 0.5  # seconds a probe write may wait for a lock before it 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=10_000_000, help="source images to create (default 10 million)")
-    parser.add_argument("--batch-size", type=int, default=None, help="rows per batch (default: settings.UUID_BACKFILL_BATCH_SIZE)")
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="rows per batch (default: settings.UUID_BACKFILL_BATCH_SIZE)"
+    )
     parser.add_argument(
         "--database-url",
         default="postgres://postgres@127.0.0.1:5432/h_identity_bench",
@@ -90,7 +93,11 @@ def prepare_schema(url: str) -> dict:
     deployments = [Deployment.objects.create(name=f"Station {n}", project=project).pk for n in range(DEPLOYMENTS)]
     from django.conf import settings
 
-    return {"project": project.pk, "first_deployment": min(deployments), "batch_size": settings.UUID_BACKFILL_BATCH_SIZE}
+    return {
+        "project": project.pk,
+        "first_deployment": min(deployments),
+        "batch_size": settings.UUID_BACKFILL_BATCH_SIZE,
+    }
 
 
 def raw_sql_phase(url: str, batch_size: int) -> dict:
@@ -112,8 +119,12 @@ def raw_sql_phase(url: str, batch_size: int) -> dict:
         seconds = time.perf_counter() - started
     durations.sort()
     return {
-        "seconds": seconds, "batches": len(durations), "longest": durations[-1], "rss": peak_rss_mb(),
-        "p50": durations[len(durations) // 2], "p99": durations[min(len(durations) - 1, len(durations) * 99 // 100)],
+        "seconds": seconds,
+        "batches": len(durations),
+        "longest": durations[-1],
+        "rss": peak_rss_mb(),
+        "p50": durations[len(durations) // 2],
+        "p99": durations[min(len(durations) - 1, len(durations) * 99 // 100)],
         "rows_per_batch": batch_size,
     }
 
@@ -131,9 +142,14 @@ def migration_backfill_phase(url: str, batch_size: int) -> dict:
     report = backfill_uuids(connection, TABLE)
     sizes = sorted(report.batch_sizes)
     return {
-        "seconds": report.seconds, "batches": report.batches, "longest": report.longest_batch_seconds,
-        "rows": report.rows, "rss": peak_rss_mb(), "rss_after_django_setup": baseline,
-        "p50": report.batch_seconds_percentile(50), "p99": report.batch_seconds_percentile(99),
+        "seconds": report.seconds,
+        "batches": report.batches,
+        "longest": report.longest_batch_seconds,
+        "rows": report.rows,
+        "rss": peak_rss_mb(),
+        "rss_after_django_setup": baseline,
+        "p50": report.batch_seconds_percentile(50),
+        "p99": report.batch_seconds_percentile(99),
         "rows_per_batch": sizes[len(sizes) // 2],
     }
 
@@ -169,11 +185,15 @@ def migration_finish_phase(url: str, batch_size: int) -> dict:
             [f"{TABLE}_uuid_key"],
         )
         valid = cursor.fetchone()[0]
+
     def longest(matching):
         return max((t for t, sql in statements if matching(sql)), default=0.0)
 
     return {
-        "seconds": seconds, "nullable": nullable, "index_valid": valid, "rss": peak_rss_mb(),
+        "seconds": seconds,
+        "nullable": nullable,
+        "index_valid": valid,
+        "rss": peak_rss_mb(),
         "resume_pass": sum(t for t, sql in statements if sql.startswith("UPDATE")),
         "create_index": longest(lambda sql: sql.startswith("CREATE UNIQUE INDEX CONCURRENTLY")),
         "validate": longest(lambda sql: "VALIDATE CONSTRAINT" in sql),
@@ -271,7 +291,8 @@ def table_size(url: str) -> str:
 
     with psycopg.connect(url) as conn:
         return conn.execute(
-            "SELECT pg_size_pretty(pg_relation_size(%s)) || ' heap, ' || pg_size_pretty(pg_total_relation_size(%s)) || ' with indexes'",
+            "SELECT pg_size_pretty(pg_relation_size(%s)) || ' heap, ' || pg_size_pretty(pg_total_relation_size(%s)) "
+            "|| ' with indexes'",
             (TABLE, TABLE),
         ).fetchone()[0]
 
@@ -320,14 +341,21 @@ def main() -> None:
 
     ratio = ours["seconds"] / raw["seconds"]
     print()
-    print(f"UUID backfill of {args.images:,} source images, batches of at most {batch_size:,} rows, PostgreSQL {version}")
-    print(f"(load {load_seconds:.0f} s; reset VACUUM FULL {reset_seconds:.0f} s; table after backfill: {table_size(url)})")
+    print(
+        f"UUID backfill of {args.images:,} source images, batches of at most {batch_size:,} rows, PostgreSQL {version}"
+    )
+    print(
+        f"(load {load_seconds:.0f} s; reset VACUUM FULL {reset_seconds:.0f} s; table after backfill: {table_size(url)})"
+    )
     print()
     print(
         f"{'':36} {'total s':>8} {'batches':>8} {'median rows':>11} {'p50 s':>6} {'p99 s':>6} "
         f"{'longest batch s':>15} {'peak RSS MB':>11} {'slowest app write s':>19}"
     )
-    for label, figures, phase in (("migration backfill (backfill_uuids)", ours, "migration"), ("raw SQL psycopg loop", raw, "raw")):
+    for label, figures, phase in (
+        ("migration backfill (backfill_uuids)", ours, "migration"),
+        ("raw SQL psycopg loop", raw, "raw"),
+    ):
         print(
             f"{label:36} {figures['seconds']:8.1f} {figures['batches']:8,} {figures['rows_per_batch']:11,} "
             f"{figures['p50']:6.3f} {figures['p99']:6.3f} {figures['longest']:15.3f} {figures['rss']:11.0f} "
@@ -335,18 +363,30 @@ def main() -> None:
         )
     print(
         f"(slowest app write: a single-row UPDATE every 0.1 s from another connection; writes that waited "
-        f"over {LOCK_PROBE_TIMEOUT} s for a lock: migration {prober.blocked.get('migration', 0)}, raw {prober.blocked.get('raw', 0)})"
-    )
-    print(f"ratio migration / raw: {ratio:.2f}x (target: within 1.5x); longest migration batch {ours['longest']:.3f} s (target: under 1 s)")
-    print(f"(the migration process's RSS includes Django: {ours['rss_after_django_setup']:.0f} MB right after django.setup())")
-    print(
-        f"rest of AddUUIDField: {finish['seconds']:.1f} s = resume pass over the filled table {finish['resume_pass']:.1f} s "
-        f"+ CREATE UNIQUE INDEX CONCURRENTLY {finish['create_index']:.1f} s + VALIDATE CONSTRAINT {finish['validate']:.1f} s "
-        f"+ {finish['exclusive_count']} ALTER TABLE statements under ACCESS EXCLUSIVE, the longest {finish['longest_exclusive'] * 1000:.0f} ms"
+        f"over {LOCK_PROBE_TIMEOUT} s for a lock: migration {prober.blocked.get('migration', 0)}, raw "
+        f"{prober.blocked.get('raw', 0)})"
     )
     print(
-        f"  slowest app write meanwhile {prober.slowest.get('finish', 0):.3f} s, writes blocked over {LOCK_PROBE_TIMEOUT} s by a lock: "
-        f"{prober.blocked.get('finish', 0)}; column nullable afterwards: {finish['nullable']}, unique index valid: {finish['index_valid']}"
+        f"ratio migration / raw: {ratio:.2f}x (target: within 1.5x); longest migration batch {ours['longest']:.3f} s "
+        "(target: under 1 s)"
+    )
+    print(
+        f"(the migration process's RSS includes Django: {ours['rss_after_django_setup']:.0f} MB right after "
+        "django.setup())"
+    )
+    print(
+        f"rest of AddUUIDField: {finish['seconds']:.1f} s = resume pass over the filled table "
+        f"{finish['resume_pass']:.1f} s "
+        f"+ CREATE UNIQUE INDEX CONCURRENTLY {finish['create_index']:.1f} s + VALIDATE CONSTRAINT "
+        f"{finish['validate']:.1f} s "
+        f"+ {finish['exclusive_count']} ALTER TABLE statements under ACCESS EXCLUSIVE, the longest "
+        f"{finish['longest_exclusive'] * 1000:.0f} ms"
+    )
+    print(
+        f"  slowest app write meanwhile {prober.slowest.get('finish', 0):.3f} s, writes blocked over "
+        f"{LOCK_PROBE_TIMEOUT} s by a lock: "
+        f"{prober.blocked.get('finish', 0)}; column nullable afterwards: {finish['nullable']}, unique index valid: "
+        f"{finish['index_valid']}"
     )
 
 

@@ -4,6 +4,7 @@ The database comes from DATABASE_URL (PostgreSQL in production, as upstream Ante
 without it, an SQLite file in the project folder is the embedded default.
 Time handling is upstream's: USE_TZ = False with naive America/New_York datetimes.
 """
+
 import os
 from pathlib import Path
 

@@ -1,2 +1,3 @@
 """The toolkit has no web interface; its interface is the management commands."""
+
 urlpatterns: list = []

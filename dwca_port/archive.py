@@ -14,6 +14,7 @@ declared size and at a hard cap.
 
 Limits are module constants; a Django setting `DWCA_<NAME>` (e.g. DWCA_MAX_INFLATED_BYTES) overrides each.
 """
+
 from __future__ import annotations
 
 import io
@@ -36,7 +37,16 @@ MAX_XML_BYTES = 16 * 1024 * 1024  # meta.xml and eml.xml are read whole, so they
 
 _SUPPORTED_COMPRESSION = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 _NESTED_SUFFIXES = (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".7z", ".rar", ".jar", ".zst")
-_NESTED_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"7z\xbc\xaf\x27\x1c", b"Rar!", b"\x28\xb5\x2f\xfd")
+_NESTED_MAGIC = (
+    b"PK\x03\x04",
+    b"PK\x05\x06",
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ\x00",
+    b"7z\xbc\xaf\x27\x1c",
+    b"Rar!",
+    b"\x28\xb5\x2f\xfd",
+)
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -65,7 +75,16 @@ def _refuse(code: str, message: str, member: str = "") -> ArchiveError:
     return ArchiveError(Finding(1, code, Severity.BLOCKING, message, file=member))
 
 
-_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error, NotImplementedError, RuntimeError)
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    struct.error,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 class Archive:
@@ -87,7 +106,9 @@ class Archive:
     def _check_directory(self) -> None:
         infos = self._zip.infolist()
         if len(infos) > configured("MAX_MEMBERS", MAX_MEMBERS):
-            raise _refuse("ARCHIVE_TOO_MANY_MEMBERS", f"{len(infos)} members (limit {configured('MAX_MEMBERS', MAX_MEMBERS)})")
+            raise _refuse(
+                "ARCHIVE_TOO_MANY_MEMBERS", f"{len(infos)} members (limit {configured('MAX_MEMBERS', MAX_MEMBERS)})"
+            )
         total = 0
         folded: dict[str, str] = {}
         for info in infos:
@@ -108,11 +129,15 @@ class Archive:
             if info.flag_bits & 0x1:
                 raise _refuse("ARCHIVE_ENCRYPTED", "member is encrypted", name)
             if info.compress_type not in _SUPPORTED_COMPRESSION:
-                raise _refuse("ARCHIVE_COMPRESSION_UNSUPPORTED", f"unsupported compression method {info.compress_type}", name)
+                raise _refuse(
+                    "ARCHIVE_COMPRESSION_UNSUPPORTED", f"unsupported compression method {info.compress_type}", name
+                )
             if name.lower().endswith(_NESTED_SUFFIXES):
                 raise _refuse("ARCHIVE_NESTED", "nested archive (archives inside the archive are not read)", name)
             ratio_limit = configured("MAX_COMPRESSION_RATIO", MAX_COMPRESSION_RATIO)
-            if info.file_size > configured("RATIO_MIN_BYTES", RATIO_MIN_BYTES) and info.file_size > ratio_limit * max(info.compress_size, 1):
+            if info.file_size > configured("RATIO_MIN_BYTES", RATIO_MIN_BYTES) and info.file_size > ratio_limit * max(
+                info.compress_size, 1
+            ):
                 raise _refuse(
                     "ARCHIVE_COMPRESSION_RATIO",
                     f"inflates {info.file_size // max(info.compress_size, 1)}x (limit {ratio_limit}x): a zip bomb",
@@ -158,7 +183,11 @@ class Archive:
         ordered = sorted((info for info in infos), key=lambda info: info.header_offset)
         for current, following in zip(ordered, ordered[1:]):
             if current.header_offset + 30 + current.compress_size > following.header_offset:
-                raise _refuse("ARCHIVE_OVERLAPPING_MEMBERS", f"member overlaps {following.filename!r} (a zip bomb construction)", current.filename)
+                raise _refuse(
+                    "ARCHIVE_OVERLAPPING_MEMBERS",
+                    f"member overlaps {following.filename!r} (a zip bomb construction)",
+                    current.filename,
+                )
 
     # -- access ------------------------------------------------------------------------------
 
@@ -189,7 +218,9 @@ class Archive:
     def read(self, name: str, max_bytes: int) -> bytes:
         """A whole (small) member, e.g. meta.xml, refused past `max_bytes`."""
         if self.size(name) > max_bytes:
-            raise _refuse("ARCHIVE_MEMBER_TOO_LARGE", f"{self.size(name)} bytes (limit {max_bytes} for this file)", name)
+            raise _refuse(
+                "ARCHIVE_MEMBER_TOO_LARGE", f"{self.size(name)} bytes (limit {max_bytes} for this file)", name
+            )
         with self.open(name, max_bytes) as stream:
             return stream.read()
 
@@ -226,7 +257,9 @@ class _CappedStream(io.RawIOBase):
             raise _refuse("ARCHIVE_NESTED", "member is itself a compressed archive", self._name)
         self._count += len(data)
         if self._count > self._declared:
-            raise _refuse("ARCHIVE_SIZE_MISMATCH", f"inflates past its declared size of {self._declared} bytes", self._name)
+            raise _refuse(
+                "ARCHIVE_SIZE_MISMATCH", f"inflates past its declared size of {self._declared} bytes", self._name
+            )
         if self._count > self._cap:
             raise _refuse("ARCHIVE_MEMBER_TOO_LARGE", f"more than {self._cap} bytes", self._name)
         buffer[: len(data)] = data

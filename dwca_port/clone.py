@@ -22,6 +22,7 @@ The number of statements depends on the graph, not on the rows: each model's row
 INSERT (until a statement would pass the backend's bound-variable limit: 32,766 on SQLite, about
 1,300 deployments) and each link table in one INSERT ... SELECT, however many links it holds.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -60,18 +61,25 @@ class CloneReport:
 
     def lines(self) -> list[str]:
         if self.dry_run:
-            head = [f"Dry run: nothing was written. Cloning project {self.source_id} ({self.source_name}) "
-                    f"as {self.name!r} would create:"]
+            head = [
+                f"Dry run: nothing was written. Cloning project {self.source_id} ({self.source_name}) "
+                f"as {self.name!r} would create:"
+            ]
         else:
-            head = [f"Cloned project {self.source_id} ({self.source_name}) into project {self.project_id} "
-                    f"({self.name}, uuid {self.project_uuid}). Created:"]
+            head = [
+                f"Cloned project {self.source_id} ({self.source_name}) into project {self.project_id} "
+                f"({self.name}, uuid {self.project_uuid}). Created:"
+            ]
         width = max(len(label) for label in self.created)
         rows = [f"  {label:<{width}} {count:>10,}" for label, count in self.created.items()]
         return [
-            *head, *rows,
+            *head,
+            *rows,
             "Linked, not duplicated (shared): " + ", ".join(self.linked),
-            "Left out (data, not configuration):", *(f"  {item}" for item in self.left_out),
-            "Notes:", *(f"  {note}" for note in self.notes),
+            "Left out (data, not configuration):",
+            *(f"  {item}" for item in self.left_out),
+            "Notes:",
+            *(f"  {note}" for note in self.notes),
         ]
 
 
@@ -106,8 +114,11 @@ def checked_name(source, name: str) -> str:
     for fields in _unique_field_sets(model):
         if "name" not in fields:
             continue
-        scope = {model._meta.get_field(f).attname: getattr(source, model._meta.get_field(f).attname)
-                 for f in fields if f != "name"}
+        scope = {
+            model._meta.get_field(f).attname: getattr(source, model._meta.get_field(f).attname)
+            for f in fields
+            if f != "name"
+        }
         if None in scope.values():
             continue  # NULLs are distinct: the constraint does not apply (e.g. no organization)
         taken = model._base_manager.filter(name=name, **scope).values_list("pk", flat=True).first()
@@ -119,8 +130,11 @@ def checked_name(source, name: str) -> str:
 
 def _unique_field_sets(model: type[models.Model]) -> list[tuple[str, ...]]:
     sets = [tuple(names) for names in model._meta.unique_together]
-    sets += [tuple(c.fields) for c in model._meta.constraints
-             if isinstance(c, models.UniqueConstraint) and c.fields and c.condition is None]
+    sets += [
+        tuple(c.fields)
+        for c in model._meta.constraints
+        if isinstance(c, models.UniqueConstraint) and c.fields and c.condition is None
+    ]
     return sets
 
 
@@ -145,10 +159,16 @@ class _Cloner:
                 self.copy_links(node, m2m)
         self.copy_roles()
         return CloneReport(
-            source_id=self.source.pk, source_name=self.source.name, project_id=self.project.pk,
-            project_uuid=self.project.uuid, name=self.project.name, created=self.created, pk_maps=self.maps,
+            source_id=self.source.pk,
+            source_name=self.source.name,
+            project_id=self.project.pk,
+            project_uuid=self.project.uuid,
+            name=self.project.name,
+            created=self.created,
+            pk_maps=self.maps,
             linked=[node.label for node in graph.nodes(clone=Clone.LINK)],
-            left_out=_left_out(), notes=_notes(),
+            left_out=_left_out(),
+            notes=_notes(),
         )
 
     # -- rows -------------------------------------------------------------------------------------
@@ -244,16 +264,22 @@ class _Cloner:
         from ami.users.roles import ProjectManager, assign_role, create_roles_for_project
 
         groups = create_roles_for_project(self.project)
-        template_groups = dict(Group.objects.filter(
-            name__in=[role.group_name(self.source) for role in groups]).values_list("name", "pk"))
-        group_map = {template_groups[role.group_name(self.source)]: group.pk
-                     for role, group in groups.items() if role.group_name(self.source) in template_groups}
+        template_groups = dict(
+            Group.objects.filter(name__in=[role.group_name(self.source) for role in groups]).values_list("name", "pk")
+        )
+        group_map = {
+            template_groups[role.group_name(self.source)]: group.pk
+            for role, group in groups.items()
+            if role.group_name(self.source) in template_groups
+        }
         through = User.groups.through
         insert_remapped_rows(through, {"group_id": group_map, "user_id": None})
         if self.project.owner_id:
             assign_role(self.project, self.project.owner, ProjectManager)
         # The owner may have become a member just now: count what the clone holds.
-        self.created[UserProjectMembership._meta.label] = UserProjectMembership.objects.filter(project=self.project).count()
+        self.created[UserProjectMembership._meta.label] = UserProjectMembership.objects.filter(
+            project=self.project
+        ).count()
         self.created[Group._meta.label + " (role groups)"] = len(groups)
         self.created["users.User.groups (roles)"] = through.objects.filter(group__in=groups.values()).count()
 
@@ -261,8 +287,11 @@ class _Cloner:
 def _template_fields(node: graph.Node) -> list[models.Field]:
     """What a clone reads from a template row: every concrete field but the primary key, the
     UUID, the caches and the excluded fields (files); secrets included (same instance)."""
-    return [f for f in node.model._meta.concrete_fields
-            if not f.primary_key and f.name != "uuid" and f.name not in node.excluded and f.name not in node.calculated]
+    return [
+        f
+        for f in node.model._meta.concrete_fields
+        if not f.primary_key and f.name != "uuid" and f.name not in node.excluded and f.name not in node.calculated
+    ]
 
 
 def _is_timestamp(f: models.Field) -> bool:
@@ -286,7 +315,7 @@ def insert_rows(model: type[models.Model], rows: list[dict]) -> list[int]:
     pk_by_uuid = {}
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
-            chunk = rows[start:start + per_statement]
+            chunk = rows[start : start + per_statement]
             cursor.execute(
                 f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
                 f"VALUES {', '.join([one_row] * len(chunk))} "
@@ -324,8 +353,10 @@ def insert_remapped_rows(through: type[models.Model], remaps: Mapping[str, dict[
 def _remapped(attname: str, mapping: dict[int, int]) -> models.Expression:
     if len(mapping) == 1:  # the rows are filtered on the one old key
         return Value(next(iter(mapping.values())), output_field=models.BigIntegerField())
-    return Case(*(When(**{attname: old}, then=Value(new)) for old, new in mapping.items()),
-                output_field=models.BigIntegerField())
+    return Case(
+        *(When(**{attname: old}, then=Value(new)) for old, new in mapping.items()),
+        output_field=models.BigIntegerField(),
+    )
 
 
 def bound_variable_limit() -> int:
@@ -355,8 +386,10 @@ def _notes() -> list[str]:
     notes = []
     for node in graph.nodes(clone=Clone.COPY):
         if node.secret:
-            notes.append(f"{node.label}: credentials copied ({', '.join(node.secret)}): the clone uses the same "
-                         "storage with the same keys")
+            notes.append(
+                f"{node.label}: credentials copied ({', '.join(node.secret)}): the clone uses the same "
+                "storage with the same keys"
+            )
         if node.calculated:
             notes.append(f"{node.label}: cached fields start empty ({', '.join(node.calculated)})")
         if node.excluded:
@@ -364,8 +397,11 @@ def _notes() -> list[str]:
     for node in graph.NODES:
         label = node.label
         for field_name, key, target in node.json_references:
-            rule = {Clone.COPY: "point to the clone's copies", Clone.LINK: "are kept",
-                    Clone.SKIP: "are emptied (not copied)"}[graph.NODES_BY_LABEL[target].clone]
+            rule = {
+                Clone.COPY: "point to the clone's copies",
+                Clone.LINK: "are kept",
+                Clone.SKIP: "are emptied (not copied)",
+            }[graph.NODES_BY_LABEL[target].clone]
             notes.append(f"{label}.{field_name}: {key} ({target}) {rule}")
     notes.append("created_at and updated_at of every copied row are the clone's creation time")
     return notes

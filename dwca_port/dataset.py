@@ -3,9 +3,11 @@
 No personal data: creators and contacts are the rights holder's (or organization's) name, never a
 user's name or e-mail address (DESIGN section 5; reference item 47).
 """
+
 from __future__ import annotations
 
 import datetime
+
 from django.db.models import Max, Min
 
 from ami.main.models import Event, SourceImage
@@ -37,20 +39,27 @@ def _abstract(project, counts: dict[str, int]) -> list[str]:
 
 
 def _geographic(context: ExportContext) -> GeographicCoverage | None:
-    points = [(d.latitude, d.longitude) for d in context.deployments if d.latitude is not None and d.longitude is not None]
+    points = [
+        (d.latitude, d.longitude) for d in context.deployments if d.latitude is not None and d.longitude is not None
+    ]
     if not points:
         return None
     latitudes, longitudes = [p[0] for p in points], [p[1] for p in points]
     return GeographicCoverage(
         description="The locations of the project's deployments (light-trap stations).",
-        west=min(longitudes), east=max(longitudes), north=max(latitudes), south=min(latitudes),
+        west=min(longitudes),
+        east=max(longitudes),
+        north=max(latitudes),
+        south=min(latitudes),
     )
 
 
 def _temporal(project) -> TemporalCoverage | None:
     """From the first to the last capture or session (event.txt dates both)."""
     captures = SourceImage.objects.filter(project=project).aggregate(first=Min("timestamp"), last=Max("timestamp"))
-    sessions = Event.objects.filter(project=project).aggregate(first=Min("start"), last=Max("end"), last_start=Max("start"))
+    sessions = Event.objects.filter(project=project).aggregate(
+        first=Min("start"), last=Max("end"), last_start=Max("start")
+    )
     moments = [m for m in (*captures.values(), *sessions.values()) if m is not None]
     if not moments:
         return None
@@ -62,8 +71,12 @@ def _taxonomic(context: ExportContext) -> list[Taxon]:
     names: set[tuple[str, str]] = set()
     for taxon in context.project.default_filters_include_taxa.all():
         names.add((taxon.rank.lower(), taxon.name))
-    determinations = (context.published_occurrences().order_by()  # (ordering columns would defeat DISTINCT)
-                      .values_list("determination__rank", "determination__name", "determination__parents_json").distinct())
+    determinations = (
+        context.published_occurrences()
+        .order_by()  # (ordering columns would defeat DISTINCT)
+        .values_list("determination__rank", "determination__name", "determination__parents_json")
+        .distinct()
+    )
     for rank, name, parents in determinations:
         for entry in [*(parents or []), {"rank": rank, "name": name}]:
             if entry["rank"] in TAXONOMIC_RANKS:
@@ -84,10 +97,15 @@ def dataset_metadata(context: ExportContext, today: datetime.date | None = None)
     pipeline = project.default_processing_pipeline
     steps = [SAMPLING_PROTOCOL + "."]
     if pipeline:
-        steps.append(f"Captures were processed with the pipeline {pipeline.name} (version {pipeline.version_name or pipeline.version}): "
-                     "moths were detected, then classified.")
-    steps.append(f"Occurrences are published when their determination score is at least "
-                 f"{project.default_filters_score_threshold} and their taxon passes the project's taxon filters.")
+        steps.append(
+            f"Captures were processed with the pipeline {pipeline.name} (version "
+            f"{pipeline.version_name or pipeline.version}): "
+            "moths were detected, then classified."
+        )
+    steps.append(
+        f"Occurrences are published when their determination score is at least "
+        f"{project.default_filters_score_threshold} and their taxon passes the project's taxon filters."
+    )
     return DatasetMetadata(
         package_id=f"{project.uuid}/{now:%Y%m%dT%H%M%S}",
         title=project.name,
@@ -106,7 +124,7 @@ def dataset_metadata(context: ExportContext, today: datetime.date | None = None)
             steps=steps,
             study_extent=f"{counts['deployments']} light-trap station(s) photographed through the night.",
             sampling_description="Each night's captures form a capture session (a new session starts after a gap of "
-                                 f"{project.session_time_gap_seconds // 60} minutes without captures).",
+            f"{project.session_time_gap_seconds // 60} minutes without captures).",
             quality_control=[
                 f"identificationVerificationStatus {MACHINE_STATUS!r} marks a machine prediction not verified by a "
                 f"person; {HUMAN_STATUS!r} marks a name a project identifier confirmed or set. identifiedBy names "

@@ -6,6 +6,7 @@ output (memory does not grow with the project), every table in a stable order (b
 file is written next to its destination and moved there only once complete and, for an
 archive, once it passed validation.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,8 +45,15 @@ class ExportSummary:
         return sum(t.rows for t in self.tables)
 
 
-def export_project(project, output: str | os.PathLike, profile: str = FULL, progress: TextIO | None = sys.stderr,
-                   validate: bool = True, in_sql: bool | None = None, format: str = "dwca") -> ExportSummary:
+def export_project(
+    project,
+    output: str | os.PathLike,
+    profile: str = FULL,
+    progress: TextIO | None = sys.stderr,
+    validate: bool = True,
+    in_sql: bool | None = None,
+    format: str = "dwca",
+) -> ExportSummary:
     """Write `project` at `output`: a Darwin Core Archive in `profile`, or (format="json") the
     JSON form. Raises ExportError when the project cannot be exported so, or the archive does
     not pass validation.

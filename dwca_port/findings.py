@@ -1,4 +1,5 @@
 """What the checks report: one Finding per problem, tied to a checklist item and a place."""
+
 from __future__ import annotations
 
 import enum

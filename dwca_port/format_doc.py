@@ -1,6 +1,7 @@
 """docs/format.md, rendered from the table declarations (a test keeps the file in step with them):
-    python manage.py describe_format > docs/format.md
+python manage.py describe_format > docs/format.md
 """
+
 from __future__ import annotations
 
 from dwca_port import graph

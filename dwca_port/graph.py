@@ -13,6 +13,7 @@ Clone, export (every format and profile), import, validation and docs/format.md 
 from this list; its order is the dependency order (every model after the models it points to;
 `order_problems` checks it and a test runs the check).
 """
+
 from __future__ import annotations
 
 import enum
@@ -166,8 +167,10 @@ def _assign_member_roles(project, rows: list[tuple[int, Any, str | None]]) -> No
     from ami.main.models import UserProjectMembership
 
     wanted = [str(row_uuid) for _, row_uuid, roles in rows if roles]
-    members = {str(m.uuid): m.user for m in UserProjectMembership.objects.filter(project=project, uuid__in=wanted)
-               .select_related("user")}
+    members = {
+        str(m.uuid): m.user
+        for m in UserProjectMembership.objects.filter(project=project, uuid__in=wanted).select_related("user")
+    }
     for line, row_uuid, roles in rows:
         user = members.get(str(row_uuid).lower())
         for name in (roles or "").split() if user else ():
@@ -177,53 +180,100 @@ def _assign_member_roles(project, rows: list[tuple[int, Any, str | None]]) -> No
             assign_role(project, user, role)
 
 
-FORMAT_VERSION_EXTRA = Extra("formatVersion", Kind.INTEGER, required=True, values=_format_version,
-                             doc=f"Version of the archive layout (this toolkit writes {FORMAT_VERSION}).")
-TIME_ZONE_EXTRA = Extra("timeZone", Kind.TEXT, required=True, values=_time_zone,
-                        doc="IANA time zone of every local date-time in the Antenna tables.")
+FORMAT_VERSION_EXTRA = Extra(
+    "formatVersion",
+    Kind.INTEGER,
+    required=True,
+    values=_format_version,
+    doc=f"Version of the archive layout (this toolkit writes {FORMAT_VERSION}).",
+)
+TIME_ZONE_EXTRA = Extra(
+    "timeZone",
+    Kind.TEXT,
+    required=True,
+    values=_time_zone,
+    doc="IANA time zone of every local date-time in the Antenna tables.",
+)
 
 NODES: tuple[Node, ...] = (
     Node(
-        "users.User", Scope.USER, Clone.LINK, match=Match.ACCOUNT,
-        project_paths=("project_memberships__project", "projects", "identifications__occurrence__project",
-                       "exports__project", "sourceimage__project"),
+        "users.User",
+        Scope.USER,
+        Clone.LINK,
+        match=Match.ACCOUNT,
+        project_paths=(
+            "project_memberships__project",
+            "projects",
+            "identifications__occurrence__project",
+            "exports__project",
+            "sourceimage__project",
+        ),
         natural_key=("email",),
         excluded=("password", "last_login", "is_superuser", "is_staff", "is_active", "date_joined", "image"),
         doc="Accounts, referenced by e-mail; matched on import, created only with --create-missing-users.",
     ),
     Node(
-        "main.Organization", Scope.SHARED, Clone.LINK, project_paths=("projects",), natural_key=("slug",),
+        "main.Organization",
+        Scope.SHARED,
+        Clone.LINK,
+        project_paths=("projects",),
+        natural_key=("slug",),
         doc="The institution a project belongs to; matched by slug on import.",
     ),
     Node(
-        "ml.AlgorithmCategoryMap", Scope.SHARED, Clone.LINK,
-        project_paths=("algorithms__pipelines__project_pipeline_configs__project",
-                       "classification__detection__source_image__project"),
+        "ml.AlgorithmCategoryMap",
+        Scope.SHARED,
+        Clone.LINK,
+        project_paths=(
+            "algorithms__pipelines__project_pipeline_configs__project",
+            "classification__detection__source_image__project",
+        ),
         # labels_hash is Python's per-process randomised hash() upstream: meaningless elsewhere.
         excluded=("labels_hash",),
         doc="The labels of a classifier's outputs.",
     ),
     Node(
-        "ml.Algorithm", Scope.SHARED, Clone.LINK,
-        project_paths=("pipelines__project_pipeline_configs__project", "classifications__detection__source_image__project",
-                       "detection__source_image__project"),
+        "ml.Algorithm",
+        Scope.SHARED,
+        Clone.LINK,
+        project_paths=(
+            "pipelines__project_pipeline_configs__project",
+            "classifications__detection__source_image__project",
+            "detection__source_image__project",
+        ),
         natural_key=("name", "version"),
         doc="A model of a pipeline (detector, classifier...); matched by (name, version).",
     ),
     Node(
-        "ml.Pipeline", Scope.SHARED, Clone.LINK,
-        project_paths=("project_pipeline_configs__project", "default_projects", "jobs__project",
-                       "processing_services__projects"),
+        "ml.Pipeline",
+        Scope.SHARED,
+        Clone.LINK,
+        project_paths=(
+            "project_pipeline_configs__project",
+            "default_projects",
+            "jobs__project",
+            "processing_services__projects",
+        ),
         natural_key=("name", "version"),
         regenerated=("slug",),
         many_to_many=("algorithms",),
         doc="A sequence of algorithms; matched by (name, version).",
     ),
     Node(
-        "main.Taxon", Scope.SHARED, Clone.LINK, match=Match.TAXONOMY,
-        project_paths=("projects", "occurrences__project", "classifications__detection__source_image__project",
-                       "identifications__occurrence__project", "include_taxa_default_projects",
-                       "exclude_taxa_default_projects", "lists__projects", "tags__project"),
+        "main.Taxon",
+        Scope.SHARED,
+        Clone.LINK,
+        match=Match.TAXONOMY,
+        project_paths=(
+            "projects",
+            "occurrences__project",
+            "classifications__detection__source_image__project",
+            "identifications__occurrence__project",
+            "include_taxa_default_projects",
+            "exclude_taxa_default_projects",
+            "lists__projects",
+            "tags__project",
+        ),
         natural_key=("name",),
         calculated=("display_name", "search_names"),
         # parents_json caches the parent chain with this instance's primary keys: rebuilt on import.
@@ -232,39 +282,68 @@ NODES: tuple[Node, ...] = (
         doc="Shared taxonomy; reconciled on import (GBIF key, name, matcher), with the parent chain.",
     ),
     Node(
-        "main.Project", Scope.PROJECT, Clone.COPY, project_paths=("",), root=True,
+        "main.Project",
+        Scope.PROJECT,
+        Clone.COPY,
+        project_paths=("",),
+        root=True,
         excluded=("image",),
         extras=(FORMAT_VERSION_EXTRA, TIME_ZONE_EXTRA),
         many_to_many=("default_filters_include_taxa", "default_filters_exclude_taxa"),
         doc="The project: settings, default filters, licence, feature flags.",
     ),
     Node(
-        "ml.ProcessingService", Scope.SHARED, Clone.LINK, project_paths=("projects",),
+        "ml.ProcessingService",
+        Scope.SHARED,
+        Clone.LINK,
+        project_paths=("projects",),
         calculated=("last_seen", "last_seen_live", "last_seen_latency"),
         many_to_many=("projects", "pipelines"),
         doc="An ML backend endpoint; the clone links to the same services.",
     ),
     Node(
-        "main.UserProjectMembership", Scope.PROJECT, Clone.COPY, project_paths=("project",),
-        extras=(Extra("roles", Kind.TEXT, values=_member_roles, apply=_assign_member_roles,
-                      doc="The member's project roles, space-separated (e.g. Identifier Researcher)."),),
+        "main.UserProjectMembership",
+        Scope.PROJECT,
+        Clone.COPY,
+        project_paths=("project",),
+        extras=(
+            Extra(
+                "roles",
+                Kind.TEXT,
+                values=_member_roles,
+                apply=_assign_member_roles,
+                doc="The member's project roles, space-separated (e.g. Identifier Researcher).",
+            ),
+        ),
         doc="Members; their roles travel as the role column of this table.",
     ),
     Node(
-        "ml.ProjectPipelineConfig", Scope.PROJECT, Clone.COPY, project_paths=("project",),
+        "ml.ProjectPipelineConfig",
+        Scope.PROJECT,
+        Clone.COPY,
+        project_paths=("project",),
         doc="Per-project pipeline settings (enabled, config overrides).",
     ),
     Node(
-        "main.Tag", Scope.PROJECT, Clone.COPY, project_paths=("project",),
+        "main.Tag",
+        Scope.PROJECT,
+        Clone.COPY,
+        project_paths=("project",),
         doc="Project tags for taxa.",
     ),
     Node(
-        "main.TaxaList", Scope.PROJECT, Clone.COPY, project_paths=("projects",),
+        "main.TaxaList",
+        Scope.PROJECT,
+        Clone.COPY,
+        project_paths=("projects",),
         many_to_many=("taxa", "projects"),
         doc="Lists of taxa linked to the project (a list may be shared with other projects).",
     ),
     Node(
-        "main.S3StorageSource", Scope.PROJECT, Clone.COPY, project_paths=("project",),
+        "main.S3StorageSource",
+        Scope.PROJECT,
+        Clone.COPY,
+        project_paths=("project",),
         secret=("access_key", "secret_key"),
         calculated=("total_size", "total_files", "last_checked"),
         doc="Where captures are stored: settings travel, credentials never do.",
@@ -272,65 +351,121 @@ NODES: tuple[Node, ...] = (
     Node("main.Device", Scope.PROJECT, Clone.COPY, project_paths=("project",), doc="Trap hardware configurations."),
     Node("main.Site", Scope.PROJECT, Clone.COPY, project_paths=("project",), doc="Research sites."),
     Node(
-        "main.Deployment", Scope.PROJECT, Clone.COPY, project_paths=("project",), core_paths=("self",),
-        excluded=("image",), verified_caches=True,
-        calculated=("data_source_total_files", "data_source_total_size", "events_count", "occurrences_count",
-                    "captures_count", "detections_count", "taxa_count", "first_capture_timestamp",
-                    "last_capture_timestamp"),
+        "main.Deployment",
+        Scope.PROJECT,
+        Clone.COPY,
+        project_paths=("project",),
+        core_paths=("self",),
+        excluded=("image",),
+        verified_caches=True,
+        calculated=(
+            "data_source_total_files",
+            "data_source_total_size",
+            "events_count",
+            "occurrences_count",
+            "captures_count",
+            "detections_count",
+            "taxa_count",
+            "first_capture_timestamp",
+            "last_capture_timestamp",
+        ),
         doc="Stations (a trap at a place over a period); each is an event of the core.",
     ),
     Node(
-        "main.Event", Scope.PROJECT, Clone.SKIP, project_paths=("project",), core_paths=("self",),
+        "main.Event",
+        Scope.PROJECT,
+        Clone.SKIP,
+        project_paths=("project",),
+        core_paths=("self",),
         verified_caches=True,
         calculated=("start", "end", "captures_count", "detections_count", "occurrences_count"),
         excluded=("calculated_fields_updated_at",),  # when this instance last recomputed: not data
         doc="Capture sessions (nights); each is an event of the core under its deployment.",
     ),
     Node(
-        "main.SourceImage", Scope.PROJECT, Clone.SKIP, project_paths=("project",), core_paths=("event", "deployment"),
+        "main.SourceImage",
+        Scope.PROJECT,
+        Clone.SKIP,
+        project_paths=("project",),
+        core_paths=("event", "deployment"),
         verified_caches=True,
         calculated=("detections_count",),
         doc="Captures: paths relative to the storage source; image files do not travel.",
     ),
     Node(
-        "main.SourceImageCollection", Scope.PROJECT, Clone.COPY, project_paths=("project",),
+        "main.SourceImageCollection",
+        Scope.PROJECT,
+        Clone.COPY,
+        project_paths=("project",),
         many_to_many=("images",),
-        json_references=(("kwargs", "deployment_ids", "main.Deployment"), ("kwargs", "research_site_ids", "main.Site"),
-                         ("kwargs", "event_ids", "main.Event"), ("kwargs", "image_ids", "main.SourceImage")),
+        json_references=(
+            ("kwargs", "deployment_ids", "main.Deployment"),
+            ("kwargs", "research_site_ids", "main.Site"),
+            ("kwargs", "event_ids", "main.Event"),
+            ("kwargs", "image_ids", "main.SourceImage"),
+        ),
         doc="Capture sets; a clone copies the definition without the captures.",
     ),
     Node(
-        "main.Occurrence", Scope.PROJECT, Clone.SKIP, project_paths=("project",), core_paths=("event", "deployment"),
+        "main.Occurrence",
+        Scope.PROJECT,
+        Clone.SKIP,
+        project_paths=("project",),
+        core_paths=("event", "deployment"),
         doc="Individual organisms seen in one or more detections.",
     ),
     Node(
-        "main.Detection", Scope.PROJECT, Clone.SKIP, project_paths=("source_image__project",),
+        "main.Detection",
+        Scope.PROJECT,
+        Clone.SKIP,
+        project_paths=("source_image__project",),
         core_paths=("source_image__event", "source_image__deployment"),
         doc="Bounding boxes on captures (a null box marks an image where the detector found nothing).",
     ),
     Node(
-        "main.Classification", Scope.PROJECT, Clone.SKIP, project_paths=("detection__source_image__project",),
+        "main.Classification",
+        Scope.PROJECT,
+        Clone.SKIP,
+        project_paths=("detection__source_image__project",),
         core_paths=("detection__source_image__event", "detection__source_image__deployment"),
         doc="Machine predictions for detections, with scores.",
     ),
     Node(
-        "main.Identification", Scope.PROJECT, Clone.SKIP, project_paths=("occurrence__project",),
+        "main.Identification",
+        Scope.PROJECT,
+        Clone.SKIP,
+        project_paths=("occurrence__project",),
         core_paths=("occurrence__event", "occurrence__deployment"),
         doc="Human identifications of occurrences.",
     ),
     Node(
-        "exports.DataExport", Scope.PROJECT, Clone.SKIP, project_paths=("project",),
+        "exports.DataExport",
+        Scope.PROJECT,
+        Clone.SKIP,
+        project_paths=("project",),
         calculated=("filters_display", "record_count", "file_size"),
-        json_references=(("filters", "collection_id", "main.SourceImageCollection"),
-                         ("filters", "taxa_list_id", "main.TaxaList")),
+        json_references=(
+            ("filters", "collection_id", "main.SourceImageCollection"),
+            ("filters", "taxa_list_id", "main.TaxaList"),
+        ),
         doc="Records of earlier data exports (the files themselves do not travel).",
     ),
     Node(
-        "jobs.Job", Scope.PROJECT, Clone.SKIP, project_paths=("project",), core_paths=("deployment",),
+        "jobs.Job",
+        Scope.PROJECT,
+        Clone.SKIP,
+        project_paths=("project",),
+        core_paths=("deployment",),
         doc="Processing history.",
     ),
-    Node("jobs.JobLog", Scope.PROJECT, Clone.SKIP, project_paths=("job__project",), core_paths=("job__deployment",),
-         doc="Log lines of jobs."),
+    Node(
+        "jobs.JobLog",
+        Scope.PROJECT,
+        Clone.SKIP,
+        project_paths=("job__project",),
+        core_paths=("job__deployment",),
+        doc="Log lines of jobs.",
+    ),
 )
 
 NODES_BY_LABEL: dict[str, Node] = {node.label: node for node in NODES}
@@ -355,8 +490,14 @@ def order_problems() -> list[str]:
         problems.append("exactly one node must be the root (the project)")
     for node in NODES:
         names = {f.name for f in node.model._meta.get_fields()}
-        for name in (*node.calculated, *node.secret, *node.excluded, *node.many_to_many, *node.natural_key,
-                     *node.regenerated):
+        for name in (
+            *node.calculated,
+            *node.secret,
+            *node.excluded,
+            *node.many_to_many,
+            *node.natural_key,
+            *node.regenerated,
+        ):
             if name not in names:
                 problems.append(f"{node.label}: no field {name!r}")
         for relation in node.foreign_keys():

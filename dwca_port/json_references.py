@@ -5,6 +5,7 @@ Upstream keeps ids of other rows in JSON (a capture set's `kwargs.image_ids`, a 
 the rows' UUIDs instead and the importer maps them back. Ids of rows that no longer exist are
 dropped. These tables are small (configuration), so each document is translated on its own.
 """
+
 from __future__ import annotations
 
 import copy

@@ -7,6 +7,7 @@ every relation from an exported row to a shared model points at an exported row,
 with its parent chain and accepted name, a pipeline with its algorithms. Shared selections are
 primary-key sets, bounded by the size of the shared tables (thousands of taxa), not by the data.
 """
+
 from __future__ import annotations
 
 from django.db import models
@@ -38,8 +39,12 @@ class Selection:
             # One query per path: OR-ing them joins every path's tables at once, then de-duplicates.
             self._shared[node.label] = set()
             for path in node.project_paths:
-                self._shared[node.label].update(node.model._base_manager.filter(**{path or "pk": self.project.pk})
-                                                .order_by().values_list("pk", flat=True).distinct())
+                self._shared[node.label].update(
+                    node.model._base_manager.filter(**{path or "pk": self.project.pk})
+                    .order_by()
+                    .values_list("pk", flat=True)
+                    .distinct()
+                )
         # Relations from project rows to shared rows (e.g. a classification's taxon, a job's pipeline).
         for node in graph.NODES:
             if node.scope is not Scope.PROJECT:
@@ -48,8 +53,12 @@ class Selection:
             for field in node.foreign_keys():
                 target = graph.graph_target(field)
                 if target and target.scope is not Scope.PROJECT and not _walked(node, field, target):
-                    found = (rows.exclude(**{field.attname: None}).order_by()  # (no ordering columns in the DISTINCT)
-                             .values_list(field.attname, flat=True).distinct())
+                    found = (
+                        rows.exclude(**{field.attname: None})
+                        .order_by()  # (no ordering columns in the DISTINCT)
+                        .values_list(field.attname, flat=True)
+                        .distinct()
+                    )
                     self._shared[target.label].update(found)
         # Relations among shared rows, until nothing new appears (parent chains have any depth).
         changed = True
@@ -66,8 +75,11 @@ class Selection:
                         continue
                     path = field.attname if not field.many_to_many else f"{field.name}__pk"
                     found = set(
-                        node.model._base_manager.filter(pk__in=sorted(pks)).exclude(**{path: None})
-                        .order_by().values_list(path, flat=True).distinct()
+                        node.model._base_manager.filter(pk__in=sorted(pks))
+                        .exclude(**{path: None})
+                        .order_by()
+                        .values_list(path, flat=True)
+                        .distinct()
                     )
                     new = found - self._shared[target.label]
                     if new:
@@ -81,4 +93,5 @@ def _walked(node: graph.Node, field, target: graph.Node) -> bool:
     it reaches are selected already, and a second scan of a big table would find nothing new."""
     reverse = field.related_query_name()
     return bool(node.project_paths) and all(
-        (f"{reverse}__{own}" if own else reverse) in target.project_paths for own in node.project_paths)
+        (f"{reverse}__{own}" if own else reverse) in target.project_paths for own in node.project_paths
+    )

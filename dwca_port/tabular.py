@@ -9,6 +9,7 @@ thousands of columns, an encoding we cannot split into lines) raise `TabularErro
 
 Memory stays flat: one physical line at a time, each read with a hard byte cap.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -183,7 +184,9 @@ class TableReader:
         width: int | None = None,
         on_finding: FindingCallback | None = None,
     ):
-        self._stream = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(_RawAdapter(stream), 1 << 20)
+        self._stream = (
+            stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(_RawAdapter(stream), 1 << 20)
+        )
         self.dialect = dialect
         self.member = member
         self.width = width
@@ -210,27 +213,54 @@ class TableReader:
             self._codec = codecs.lookup(dialect.encoding)
         except LookupError:
             raise TabularError(
-                self._finding(17, "ENCODING_UNKNOWN", Severity.LOCAL, f"unknown encoding {dialect.encoding!r} declared in meta.xml")
+                self._finding(
+                    17,
+                    "ENCODING_UNKNOWN",
+                    Severity.LOCAL,
+                    f"unknown encoding {dialect.encoding!r} declared in meta.xml",
+                )
             ) from None
         # Lines are split on the byte b"\n": only encodings that write ASCII as ASCII can be split so.
         if "\n\t,;|".encode(self._codec.name, errors="replace") != b"\n\t,;|":
             raise TabularError(
-                self._finding(17, "ENCODING_UNSUPPORTED", Severity.LOCAL, f"encoding {dialect.encoding!r} is not ASCII-compatible; use UTF-8")
+                self._finding(
+                    17,
+                    "ENCODING_UNSUPPORTED",
+                    Severity.LOCAL,
+                    f"encoding {dialect.encoding!r} is not ASCII-compatible; use UTF-8",
+                )
             )
         if len(dialect.delimiter) != 1:
             raise TabularError(
-                self._finding(13, "DELIMITER_UNSUPPORTED", Severity.LOCAL, f"fieldsTerminatedBy must be one character, not {dialect.delimiter!r}")
+                self._finding(
+                    13,
+                    "DELIMITER_UNSUPPORTED",
+                    Severity.LOCAL,
+                    f"fieldsTerminatedBy must be one character, not {dialect.delimiter!r}",
+                )
             )
         if len(dialect.enclosure) > 1:
             raise TabularError(
-                self._finding(13, "ENCLOSURE_TOO_LONG", Severity.LOCAL, f"fieldsEnclosedBy must be at most one character, not {dialect.enclosure!r}")
+                self._finding(
+                    13,
+                    "ENCLOSURE_TOO_LONG",
+                    Severity.LOCAL,
+                    f"fieldsEnclosedBy must be at most one character, not {dialect.enclosure!r}",
+                )
             )
         if dialect.line_terminator not in ("\n", "\r\n"):
             raise TabularError(
-                self._finding(13, "LINE_TERMINATOR_UNSUPPORTED", Severity.LOCAL, f"linesTerminatedBy {dialect.line_terminator!r} is not supported; use \\n")
+                self._finding(
+                    13,
+                    "LINE_TERMINATOR_UNSUPPORTED",
+                    Severity.LOCAL,
+                    f"linesTerminatedBy {dialect.line_terminator!r} is not supported; use \\n",
+                )
             )
         if dialect.header_lines < 0:
-            raise TabularError(self._finding(13, "HEADER_LINES_INVALID", Severity.LOCAL, "ignoreHeaderLines is negative"))
+            raise TabularError(
+                self._finding(13, "HEADER_LINES_INVALID", Severity.LOCAL, "ignoreHeaderLines is negative")
+            )
 
     # -- physical lines -----------------------------------------------------------------------
 
@@ -243,24 +273,44 @@ class TableReader:
         if len(raw) > self.max_record:
             self._refuse_oversize(raw)
         if self._line == 1 and raw.startswith(UTF8_BOM):
-            self._report(self._finding(17, "BOM_PRESENT", Severity.LOCAL, "file starts with a UTF-8 byte order mark (the first header is misread)", line=1))
-            raw = raw[len(UTF8_BOM):]
+            self._report(
+                self._finding(
+                    17,
+                    "BOM_PRESENT",
+                    Severity.LOCAL,
+                    "file starts with a UTF-8 byte order mark (the first header is misread)",
+                    line=1,
+                )
+            )
+            raw = raw[len(UTF8_BOM) :]
         terminator = b""
         if raw.endswith(b"\n"):
             terminator = b"\r\n" if raw.endswith(b"\r\n") else b"\n"
             raw = raw[: -len(terminator)]
         if b"\x00" in raw:
             column = raw[: raw.index(b"\x00")].count(self._delimiter_byte) + 1
-            self._report(self._finding(22, "NUL_BYTE", Severity.LOCAL, "NUL byte in the data", line=self._line, column=column))
+            self._report(
+                self._finding(22, "NUL_BYTE", Severity.LOCAL, "NUL byte in the data", line=self._line, column=column)
+            )
         if len(raw) >= self.max_columns and raw.count(self._delimiter_byte) >= self.max_columns:
             raise TabularError(
-                self._finding(0, "TOO_MANY_COLUMNS", Severity.LOCAL, f"more than {self.max_columns} columns in one row", line=self._line)
+                self._finding(
+                    0,
+                    "TOO_MANY_COLUMNS",
+                    Severity.LOCAL,
+                    f"more than {self.max_columns} columns in one row",
+                    line=self._line,
+                )
             )
         return raw, terminator
 
     def _check_terminator(self, terminator: bytes) -> None:
         if terminator == b"\r\n" and not self._crlf_declared:
-            self._report(self._finding(21, "CARRIAGE_RETURN", Severity.LOCAL, "line ends in CRLF; meta.xml declares \\n", line=self._line))
+            self._report(
+                self._finding(
+                    21, "CARRIAGE_RETURN", Severity.LOCAL, "line ends in CRLF; meta.xml declares \\n", line=self._line
+                )
+            )
 
     def _refuse_oversize(self, raw: bytes) -> None:
         """Name the column whose value passed the limit, from the part of the line already read."""
@@ -268,9 +318,20 @@ class TableReader:
         column = raw.count(self._delimiter_byte) + 1
         if len(raw) - last - 1 > self.max_field:
             raise TabularError(
-                self._finding(0, "FIELD_TOO_LARGE", Severity.LOCAL, f"a value longer than {self.max_field} bytes", line=self._line, column=column)
+                self._finding(
+                    0,
+                    "FIELD_TOO_LARGE",
+                    Severity.LOCAL,
+                    f"a value longer than {self.max_field} bytes",
+                    line=self._line,
+                    column=column,
+                )
             )
-        raise TabularError(self._finding(0, "RECORD_TOO_LARGE", Severity.LOCAL, f"a record longer than {self.max_record} bytes", line=self._line))
+        raise TabularError(
+            self._finding(
+                0, "RECORD_TOO_LARGE", Severity.LOCAL, f"a record longer than {self.max_record} bytes", line=self._line
+            )
+        )
 
     def _decode(self, raw: bytes, line: int) -> str | None:
         try:
@@ -315,7 +376,16 @@ class TableReader:
     def _plain_record(self, raw: bytes, start: int, delimiter: str) -> list[str] | None:
         if b"\r" in raw:
             column = raw[: raw.index(b"\r")].count(self._delimiter_byte) + 1
-            self._report(self._finding(21, "CARRIAGE_RETURN", Severity.LOCAL, "carriage return inside a line (CR line ends or a CR in a value)", line=start, column=column))
+            self._report(
+                self._finding(
+                    21,
+                    "CARRIAGE_RETURN",
+                    Severity.LOCAL,
+                    "carriage return inside a line (CR line ends or a CR in a value)",
+                    line=start,
+                    column=column,
+                )
+            )
         if len(raw) > self.max_field:
             self._check_field_sizes(raw.split(self._delimiter_byte), start)
         text = self._decode(raw, start)
@@ -325,7 +395,17 @@ class TableReader:
         if not self.dialect.enclosure and '"' in text:
             for column, value in enumerate(values, 1):
                 if value.startswith('"'):
-                    self._report(self._finding(23, "LEADING_QUOTE", Severity.WARNING, 'value starts with " in a file declared without quoting (readers that ignore fieldsEnclosedBy misread it)', line=start, column=column))
+                    self._report(
+                        self._finding(
+                            23,
+                            "LEADING_QUOTE",
+                            Severity.WARNING,
+                            'value starts with " in a file declared without quoting (readers that ignore '
+                            "fieldsEnclosedBy misread it)",
+                            line=start,
+                            column=column,
+                        )
+                    )
         return values
 
     def _quoted_record(self, raw: bytes, terminator: bytes, start: int, delimiter: str, quote: str) -> list[str] | None:
@@ -341,21 +421,37 @@ class TableReader:
                 # The line break belongs to a quoted value, whatever it is made of.
                 physical = self._read_line()
                 if physical is None or not terminator:
-                    self._report(self._finding(22, "QUOTING_INVALID", Severity.LOCAL, f"quoted value opened and never closed (missing {quote})", line=start))
+                    self._report(
+                        self._finding(
+                            22,
+                            "QUOTING_INVALID",
+                            Severity.LOCAL,
+                            f"quoted value opened and never closed (missing {quote})",
+                            line=start,
+                        )
+                    )
                     return None
                 more, next_terminator = physical
                 size += len(more) + len(terminator)
                 if size > self.max_record:
                     raise TabularError(
-                        self._finding(0, "RECORD_TOO_LARGE", Severity.LOCAL, f"a quoted record longer than {self.max_record} bytes", line=start)
-                    )
+                        self._finding(
+                            0,
+                            "RECORD_TOO_LARGE",
+                            Severity.LOCAL,
+                            f"a quoted record longer than {self.max_record} bytes",
+                            line=start,
+                        )
+                    ) from None
                 decoded = self._decode(more, self._line)
                 if decoded is None:
                     return None
                 text += terminator.decode("ascii") + decoded
                 terminator = next_terminator
             except _QuotingError as error:
-                self._report(self._finding(22, "QUOTING_INVALID", Severity.LOCAL, str(error), line=start, column=error.column))
+                self._report(
+                    self._finding(22, "QUOTING_INVALID", Severity.LOCAL, str(error), line=start, column=error.column)
+                )
                 return None
         self._check_terminator(terminator)
         if size > self.max_field:
@@ -366,7 +462,14 @@ class TableReader:
         for column, cell in enumerate(cells, 1):
             if len(cell) > self.max_field:
                 raise TabularError(
-                    self._finding(0, "FIELD_TOO_LARGE", Severity.LOCAL, f"a value longer than {self.max_field} bytes", line=line, column=column)
+                    self._finding(
+                        0,
+                        "FIELD_TOO_LARGE",
+                        Severity.LOCAL,
+                        f"a value longer than {self.max_field} bytes",
+                        line=line,
+                        column=column,
+                    )
                 )
 
     def read_header(self) -> list[str] | None:
@@ -384,7 +487,13 @@ class TableReader:
         # the last header line names the columns; earlier ones (a title) may have any width
         if self.header is not None and self.width is not None and len(self.header) != self.width:
             self._report(
-                self._finding(19, "HEADER_COLUMN_MISMATCH", Severity.LOCAL, f"header has {len(self.header)} columns, meta.xml declares {self.width}", line=line)
+                self._finding(
+                    19,
+                    "HEADER_COLUMN_MISMATCH",
+                    Severity.LOCAL,
+                    f"header has {len(self.header)} columns, meta.xml declares {self.width}",
+                    line=line,
+                )
             )
         return self.header
 
@@ -396,7 +505,13 @@ class TableReader:
                 continue
             if width is not None and len(values) != width:
                 self._report(
-                    self._finding(18, "COLUMN_MISMATCH", Severity.BLOCKING, f"row has {len(values)} columns, meta.xml declares {width}", line=line)
+                    self._finding(
+                        18,
+                        "COLUMN_MISMATCH",
+                        Severity.BLOCKING,
+                        f"row has {len(values)} columns, meta.xml declares {width}",
+                        line=line,
+                    )
                 )
                 continue
             self.records += 1

@@ -10,6 +10,7 @@ settings (17-23), checks values and rows (24-40, 46, 47) and collects identifier
 checks references against those sets (25, 27, 29, declared references) and names the lines of
 repeated UUIDs. Memory holds identifier sets, never rows.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,13 +20,13 @@ from dwca_port.archive import MAX_XML_BYTES, Archive, ArchiveError, configured, 
 from dwca_port.checks.collector import FindingCollector
 from dwca_port.checks.container import META_XML, layout_findings, meta_xml_missing, metadata_member
 from dwca_port.checks.definitions import definitions
-from dwca_port.checks.integrity import SecondPass, plan_references
 from dwca_port.checks.eml import check_metadata, coverage_findings
+from dwca_port.checks.integrity import SecondPass, plan_references
 from dwca_port.checks.rows import ArchiveState, RowChecks
 from dwca_port.checks.terms import term_findings
-from dwca_port.tables import ANTENNA, FULL, GBIF_PROFILE, PROFILES, Table, all_tables
 from dwca_port.findings import Finding, Report, Severity
 from dwca_port.meta import ArchiveDescriptor, MetaXmlError, check_meta_xml, read_meta_xml
+from dwca_port.tables import ANTENNA, FULL, GBIF_PROFILE, PROFILES, Table, all_tables
 from dwca_port.tabular import MAX_COLUMNS, TableReader, TabularError
 
 
@@ -39,7 +40,9 @@ def detect_profile(descriptor: ArchiveDescriptor) -> str:
     return FULL if any(row_type.startswith(ANTENNA) for row_type in descriptor.row_types) else GBIF_PROFILE
 
 
-def validate_archive(path: str | os.PathLike | bytes, profile: str | None = None, tables: Sequence[Table] | None = None) -> Report:
+def validate_archive(
+    path: str | os.PathLike | bytes, profile: str | None = None, tables: Sequence[Table] | None = None
+) -> Report:
     """Check an archive (a path, or the bytes of a zip); the report's `ok` is False on any blocking finding."""
     if profile is not None and profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
@@ -78,12 +81,16 @@ def _validate(archive: Archive, profile: str | None, tables: tuple[Table, ...], 
 
     metadata = None
     if eml_member:
-        metadata, findings = check_metadata(archive.read(eml_member, configured("MAX_XML_BYTES", MAX_XML_BYTES)), eml_member)
+        metadata, findings = check_metadata(
+            archive.read(eml_member, configured("MAX_XML_BYTES", MAX_XML_BYTES)), eml_member
+        )
         collector.extend(findings)
     state = ArchiveState(profile=profile, metadata=metadata, metadata_member=eml_member or "eml.xml")
 
     checks = [
-        RowChecks(position, table, declarations.get(table.row_type), definitions().get(table.row_type), state, collector.add)
+        RowChecks(
+            position, table, declarations.get(table.row_type), definitions().get(table.row_type), state, collector.add
+        )
         for position, table in enumerate(descriptor.tables)
         if _readable(archive, table, descriptor, collector)
     ]
@@ -108,11 +115,29 @@ def _readable(archive: Archive, table, descriptor: ArchiveDescriptor, collector:
     if not table.file or not archive.has(table.file) or archive.size(table.file) == 0:
         return False
     if sum(1 for other in descriptor.tables if other.file == table.file) > 1:
-        collector.add(Finding(4, "DATA_FILE_SHARED", Severity.LOCAL, "several tables name the same data file", file=META_XML, line=table.line))
+        collector.add(
+            Finding(
+                4,
+                "DATA_FILE_SHARED",
+                Severity.LOCAL,
+                "several tables name the same data file",
+                file=META_XML,
+                line=table.line,
+            )
+        )
         return False
     limit = configured("MAX_COLUMNS", MAX_COLUMNS)
     if table.width > limit:
-        collector.add(Finding(0, "TOO_MANY_COLUMNS", Severity.LOCAL, f"meta.xml declares {table.width} columns for {table.file} (limit {limit})", file=META_XML, line=table.line))
+        collector.add(
+            Finding(
+                0,
+                "TOO_MANY_COLUMNS",
+                Severity.LOCAL,
+                f"meta.xml declares {table.width} columns for {table.file} (limit {limit})",
+                file=META_XML,
+                line=table.line,
+            )
+        )
         return False
     return table.width > 0
 
@@ -152,6 +177,15 @@ def _check_header_names(header: list[str], check: RowChecks, collector: FindingC
             expected = term.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
             if header[index] != expected:
                 collector.add(
-                    Finding(19, "HEADER_NAME_MISMATCH", Severity.WARNING, f"header {header[index]!r} does not name the mapped term {expected}", file=check.table.file, line=1, column=index + 1, term=term)
+                    Finding(
+                        19,
+                        "HEADER_NAME_MISMATCH",
+                        Severity.WARNING,
+                        f"header {header[index]!r} does not name the mapped term {expected}",
+                        file=check.table.file,
+                        line=1,
+                        column=index + 1,
+                        term=term,
+                    )
                 )
                 return

@@ -9,6 +9,7 @@ Datetimes in Antenna tables are the database's naive local time, written without
 (the archive states the time zone once); this is lossless, unlike an offset, which cannot express
 the wall-clock times that a daylight-saving change skips or repeats.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -33,7 +34,9 @@ class Kind(str, enum.Enum):
     INTEGER = "integer"
     DECIMAL = "decimal"  # a finite number, written as PostgreSQL prints float8
     BOOLEAN = "boolean"  # true / false
-    DATETIME = "datetime"  # ISO 8601 date-time: local time without offset (Antenna tables) or with one (Darwin Core terms)
+    DATETIME = (
+        "datetime"  # ISO 8601 date-time: local time without offset (Antenna tables) or with one (Darwin Core terms)
+    )
     DATE = "date"  # ISO 8601 calendar date
     EVENT_DATE = "event_date"  # ISO 8601 date, date-time or interval (start/end)
     JSON = "json"  # JSON as PostgreSQL prints jsonb

@@ -14,6 +14,7 @@ table with a formatVersion column...) raises `NotApplicable`.
             continue
         report = validate_archive(bad, profile=defect.profile, tables=tables)
 """
+
 from __future__ import annotations
 
 import base64
@@ -26,11 +27,11 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from dwca_port.meta import TableDescriptor, read_meta_xml, write_meta_xml
 from dwca_port.tables.base import ANTENNA, DCTERMS, DWC, ECO, FULL, GBIF, GBIF_PROFILE, OBIS, Column, Table
+from dwca_port.tabular import FULL_DIALECT, GBIF_DIALECT, TableReader, TableWriter, dialect_for_profile
 from dwca_port.values import Kind
 from dwca_port.versions import FORMAT_VERSION
-from dwca_port.meta import TableDescriptor, read_meta_xml, write_meta_xml
-from dwca_port.tabular import FULL_DIALECT, GBIF_DIALECT, TableReader, TableWriter, dialect_for_profile
 
 FRESH_UUID = "0badf00d-0000-4000-8000-00000000d00d"  # in no archive
 
@@ -89,7 +90,9 @@ class Editor:
     def core(self) -> TableDescriptor:
         return self.meta.core
 
-    def table_with(self, term: str | None = None, row_type: str | None = None, core: bool | None = None, non_empty: bool = True) -> TableDescriptor:
+    def table_with(
+        self, term: str | None = None, row_type: str | None = None, core: bool | None = None, non_empty: bool = True
+    ) -> TableDescriptor:
         for table in self.meta.tables:
             if row_type and table.row_type != row_type:
                 continue
@@ -102,7 +105,9 @@ class Editor:
             return table
         raise NotApplicable(f"no table with {term or ''} {row_type or ''}")
 
-    def declared_columns(self, predicate: Callable[[Table, Column, TableDescriptor], bool]) -> tuple[TableDescriptor, int]:
+    def declared_columns(
+        self, predicate: Callable[[Table, Column, TableDescriptor], bool]
+    ) -> tuple[TableDescriptor, int]:
         """The first (table, column index) whose declaration satisfies `predicate` and has a non-empty value."""
         for table in self.meta.tables:
             declaration = self.declarations.get(table.row_type)
@@ -133,7 +138,9 @@ class Editor:
             writer.write_row(row)
         self.members[table.file] = buffer.getvalue()
 
-    def set_value(self, table: TableDescriptor, index: int, value: str, row_number: int = 0, only_non_empty: bool = True) -> None:
+    def set_value(
+        self, table: TableDescriptor, index: int, value: str, row_number: int = 0, only_non_empty: bool = True
+    ) -> None:
         """Set column `index` of the `row_number`-th row (counting rows with a value there)."""
         header, rows = self.rows(table)
         candidates = [row for row in rows if row[index] or not only_non_empty]
@@ -326,9 +333,17 @@ def _text_column(editor: Editor) -> tuple[TableDescriptor, int]:
             if field.index is None or field.index == table.id_index:
                 continue
             column = declaration.column(field.term) if declaration and field.term in declaration.terms else None
-            if column is not None and (column.kind is not Kind.TEXT or column.vocabulary or column.references or column.unique):
+            if column is not None and (
+                column.kind is not Kind.TEXT or column.vocabulary or column.references or column.unique
+            ):
                 continue
-            if column is None and field.term in (DWC + "basisOfRecord", DWC + "occurrenceStatus", DCTERMS + "type", DCTERMS + "format", DCTERMS + "license"):
+            if column is None and field.term in (
+                DWC + "basisOfRecord",
+                DWC + "occurrenceStatus",
+                DCTERMS + "type",
+                DCTERMS + "format",
+                DCTERMS + "license",
+            ):
                 continue
             if editor.rows(table)[1]:
                 return table, field.index
@@ -387,7 +402,11 @@ def _dangling_coreid(editor: Editor) -> None:
 def _dangling_occurrence_id(editor: Editor) -> None:
     for table in editor.meta.extensions:
         index = table.index_of(DWC + "occurrenceID")
-        if table.row_type != DWC + "Occurrence" and index is not None and any(row[index] for row in editor.rows(table)[1]):
+        if (
+            table.row_type != DWC + "Occurrence"
+            and index is not None
+            and any(row[index] for row in editor.rows(table)[1])
+        ):
             editor.set_value(table, index, FRESH_UUID)
             return
     raise NotApplicable("no occurrenceID outside the occurrence table")
@@ -403,7 +422,9 @@ def _dangling_parent_event(editor: Editor) -> None:
 
 def _dangling_foreign_key(editor: Editor) -> None:
     table, index = editor.declared_columns(
-        lambda declaration, column, table: bool(column.references) and column.term not in (DWC + "parentEventID", DWC + "occurrenceID")
+        lambda declaration, column, table: (
+            bool(column.references) and column.term not in (DWC + "parentEventID", DWC + "occurrenceID")
+        )
     )
     editor.set_value(table, index, FRESH_UUID)
 
@@ -460,7 +481,12 @@ def _duplicated_term(data: bytes) -> bytes:
 
 def _unknown_row_type(editor: Editor) -> None:
     table = _first_extension(editor)
-    editor.edit_bytes("meta.xml", lambda data: data.replace(f'rowType="{table.row_type}"'.encode(), b'rowType="http://example.org/terms/Thing"', 1))
+    editor.edit_bytes(
+        "meta.xml",
+        lambda data: data.replace(
+            f'rowType="{table.row_type}"'.encode(), b'rowType="http://example.org/terms/Thing"', 1
+        ),
+    )
 
 
 def _drop_licence(data: bytes) -> bytes:
@@ -513,13 +539,25 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("truncated_zip", 1, "DWCA_UNREADABLE", _raw(lambda archive: archive[: len(archive) // 2])),
     Defect("empty_file", 1, "DWCA_UNREADABLE", _raw(lambda archive: b"")),
     Defect("zip_bomb", 1, "ARCHIVE_COMPRESSION_RATIO", _zip_bomb, doc="24 MB of zeros deflated 1000x"),
-    Defect("lying_sizes", 1, "DWCA_UNREADABLE", _lying_sizes, doc="central directory declares 10 bytes for the core file"),
+    Defect(
+        "lying_sizes", 1, "DWCA_UNREADABLE", _lying_sizes, doc="central directory declares 10 bytes for the core file"
+    ),
     Defect("zip_slip", 1, "ARCHIVE_UNSAFE_PATH", _with_member("../evil.txt", b"x")),
     Defect("absolute_path", 1, "ARCHIVE_UNSAFE_PATH", _with_member("/tmp/evil.txt", b"x")),
     Defect("backslash_path", 1, "ARCHIVE_UNSAFE_PATH", _with_member("..\\evil.txt", b"x")),
     Defect("symlink_member", 1, "ARCHIVE_SYMLINK", _symlink),
-    Defect("duplicate_member", 1, "ARCHIVE_DUPLICATE_MEMBER", lambda archive, tables: zip_members(read_members(archive) + [("meta.xml", b"<archive/>")])),
-    Defect("nested_archive", 1, "ARCHIVE_NESTED", lambda archive, tables: zip_members(read_members(archive) + [("inner.zip", archive)])),
+    Defect(
+        "duplicate_member",
+        1,
+        "ARCHIVE_DUPLICATE_MEMBER",
+        lambda archive, tables: zip_members(read_members(archive) + [("meta.xml", b"<archive/>")]),
+    ),
+    Defect(
+        "nested_archive",
+        1,
+        "ARCHIVE_NESTED",
+        lambda archive, tables: zip_members(read_members(archive) + [("inner.zip", archive)]),
+    ),
     Defect("encrypted_member", 1, "ARCHIVE_ENCRYPTED", _encrypted),
     Defect("meta_xml_missing", 2, "DWCA_META_XML_NOT_FOUND", _drop_member(lambda editor: "meta.xml")),
     Defect("files_in_a_folder", 2, "DWCA_META_XML_NOT_FOUND", _in_folder),
@@ -527,16 +565,49 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("macosx_entry", 4, "EXTRA_FILE", _with_member("__MACOSX/._meta.xml", b"\0\5\26\7")),
     Defect("data_file_empty", 5, "DATA_FILE_EMPTY", _editing(_empty_file)),
     # meta.xml (items 6-16)
-    Defect("meta_xml_malformed", 6, "XML_NOT_WELL_FORMED", _meta_edit(lambda data: data.replace(b"</archive>", b"</archiv>"))),
-    Defect("meta_xml_wrong_namespace", 6, "DWCA_META_XML_SCHEMA", _meta_edit(lambda data: data.replace(b"http://rs.tdwg.org/dwc/text/", b"http://rs.tdwg.org/dwc/txt/"))),
+    Defect(
+        "meta_xml_malformed",
+        6,
+        "XML_NOT_WELL_FORMED",
+        _meta_edit(lambda data: data.replace(b"</archive>", b"</archiv>")),
+    ),
+    Defect(
+        "meta_xml_wrong_namespace",
+        6,
+        "DWCA_META_XML_SCHEMA",
+        _meta_edit(lambda data: data.replace(b"http://rs.tdwg.org/dwc/text/", b"http://rs.tdwg.org/dwc/txt/")),
+    ),
     Defect("meta_xml_entity_expansion", 6, "XML_DTD_FORBIDDEN", _meta_edit(_with_doctype(BILLION_LAUGHS))),
     Defect("meta_xml_external_entity", 6, "XML_DTD_FORBIDDEN", _meta_edit(_with_doctype(EXTERNAL_ENTITY))),
     Defect("core_without_id", 8, "CORE_ID_MISSING", _meta_edit(_remove_element(b"id "))),
-    Defect("extension_without_coreid", 9, "EXTENSION_COREID_MISSING", _meta_edit(_extension_only(_remove_element(b"coreid")))),
-    Defect("field_without_index_or_default", 10, "FIELD_MAPPED_TO_NOTHING", _meta_edit(lambda data: data.replace(b"</core>", b'<field term="http://purl.org/dc/terms/bibliographicCitation"/></core>'))),
+    Defect(
+        "extension_without_coreid",
+        9,
+        "EXTENSION_COREID_MISSING",
+        _meta_edit(_extension_only(_remove_element(b"coreid"))),
+    ),
+    Defect(
+        "field_without_index_or_default",
+        10,
+        "FIELD_MAPPED_TO_NOTHING",
+        _meta_edit(
+            lambda data: data.replace(
+                b"</core>", b'<field term="http://purl.org/dc/terms/bibliographicCitation"/></core>'
+            )
+        ),
+    ),
     Defect("duplicated_term", 11, "DUPLICATED_TERM", _meta_edit(_duplicated_term)),
-    Defect("xmlns_single_quotes", 14, "XMLNS_DECLARATION", _meta_edit(lambda data: data.replace(b'xmlns="http://rs.tdwg.org/dwc/text/"', b"xmlns='http://rs.tdwg.org/dwc/text/'"))),
-    Defect("unknown_row_type_in_gbif_profile", 15, "UNKNOWN_ROWTYPE", _editing(_unknown_row_type), profile=GBIF_PROFILE),
+    Defect(
+        "xmlns_single_quotes",
+        14,
+        "XMLNS_DECLARATION",
+        _meta_edit(
+            lambda data: data.replace(b'xmlns="http://rs.tdwg.org/dwc/text/"', b"xmlns='http://rs.tdwg.org/dwc/text/'")
+        ),
+    ),
+    Defect(
+        "unknown_row_type_in_gbif_profile", 15, "UNKNOWN_ROWTYPE", _editing(_unknown_row_type), profile=GBIF_PROFILE
+    ),
     Defect("declared_thousands_of_columns", 0, "TOO_MANY_COLUMNS", _meta_edit(_too_many_declared_columns)),
     # data files (items 17-23)
     Defect("bom", 17, "BOM_PRESENT", _editing(_bom)),
@@ -561,16 +632,42 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("dangling_parent_event_id", 29, "PARENT_EVENT_NOT_FOUND", _editing(_dangling_parent_event)),
     Defect("malformed_uuid", 0, "UUID_INVALID", _editing(_malformed_uuid)),
     # term content (items 32-40)
-    Defect("basis_of_record_invalid", 32, "BASIS_OF_RECORD_INVALID", _editing(_term_value(DWC + "basisOfRecord", "Photograph"))),
-    Defect("impossible_event_date", 33, "RECORDED_DATE_INVALID", _editing(_term_value(DWC + "eventDate", "2024-02-30"))),
-    Defect("reversed_event_date_interval", 33, "RECORDED_DATE_INVALID", _editing(_term_value(DWC + "eventDate", "2024-06-16/2024-06-15"))),
-    Defect("impossible_latitude", 34, "COORDINATE_OUT_OF_RANGE", _editing(_term_value(DWC + "decimalLatitude", "95.5"))),
+    Defect(
+        "basis_of_record_invalid",
+        32,
+        "BASIS_OF_RECORD_INVALID",
+        _editing(_term_value(DWC + "basisOfRecord", "Photograph")),
+    ),
+    Defect(
+        "impossible_event_date", 33, "RECORDED_DATE_INVALID", _editing(_term_value(DWC + "eventDate", "2024-02-30"))
+    ),
+    Defect(
+        "reversed_event_date_interval",
+        33,
+        "RECORDED_DATE_INVALID",
+        _editing(_term_value(DWC + "eventDate", "2024-06-16/2024-06-15")),
+    ),
+    Defect(
+        "impossible_latitude", 34, "COORDINATE_OUT_OF_RANGE", _editing(_term_value(DWC + "decimalLatitude", "95.5"))
+    ),
     Defect("record_licence_conflict", 40, "LICENSE_CONFLICT", _editing(_record_licence_conflict)),
     Defect("newer_format_version", 0, "FORMAT_VERSION_UNSUPPORTED", _editing(_newer_format_version)),
     # EML (items 41-47)
-    Defect("eml_malformed", 41, "EML_NOT_WELL_FORMED", _eml_edit(lambda data: data.replace(b"</dataset>", b"</datset>"))),
-    Defect("eml_entity_expansion", 41, "EML_DOCTYPE_REFUSED", _eml_edit(_with_doctype(BILLION_LAUGHS.replace(b"archive", b"eml:eml")))),
-    Defect("eml_external_entity", 41, "EML_DOCTYPE_REFUSED", _eml_edit(_with_doctype(EXTERNAL_ENTITY.replace(b"archive", b"eml:eml")))),
+    Defect(
+        "eml_malformed", 41, "EML_NOT_WELL_FORMED", _eml_edit(lambda data: data.replace(b"</dataset>", b"</datset>"))
+    ),
+    Defect(
+        "eml_entity_expansion",
+        41,
+        "EML_DOCTYPE_REFUSED",
+        _eml_edit(_with_doctype(BILLION_LAUGHS.replace(b"archive", b"eml:eml"))),
+    ),
+    Defect(
+        "eml_external_entity",
+        41,
+        "EML_DOCTYPE_REFUSED",
+        _eml_edit(_with_doctype(EXTERNAL_ENTITY.replace(b"archive", b"eml:eml"))),
+    ),
     Defect("missing_licence", 43, "LICENSE_MISSING_OR_UNKNOWN", _eml_edit(_drop_licence)),
     Defect("email_in_eml_contact", 47, "EML_EMAIL_ADDRESS", _eml_edit(_email_in_contact)),
     Defect("coordinates_outside_coverage", 46, "COVERAGE_MISMATCH", _editing(_outside_coverage)),
@@ -733,15 +830,111 @@ IMAGES = [_uuid(0x200 + n) for n in range(3)]
 
 SAMPLE_ROWS: dict[str, list[list[str]]] = {
     "event.txt": [
-        [PROJECT_EVENT, "", "project", "2024-06-14/2024-06-17", "automated light trap with time-lapse camera", "", "", "", "", "", "", "", "Root event of the project", CC_BY],
-        [DEPLOYMENT_EVENT, PROJECT_EVENT, "cameraTrapDeployment", "2024-06-14T18:00:00-04:00/2024-06-17T08:00:00-04:00", "automated light trap with time-lapse camera", "3", "day", "site-1", "45.5017", "-73.5673", "EPSG:4326", "30", 'Roof of the "Insectarium"\tbuilding', CC_BY],
-        [NIGHT_1, DEPLOYMENT_EVENT, "siteVisit", "2024-06-15T20:00:00-04:00/2024-06-16T06:00:00-04:00", "automated light trap with time-lapse camera", "10", "hour", "site-1", "45.5017", "-73.5673", "EPSG:4326", "30", "Clear night; température 18 °C", CC_BY],
-        [NIGHT_2, DEPLOYMENT_EVENT, "siteVisit", "2024-06-16T20:00:00-04:00/2024-06-17T06:00:00-04:00", "automated light trap with time-lapse camera", "10", "hour", "site-1", "45.5017", "-73.5673", "EPSG:4326", "30", "", CC_BY],
+        [
+            PROJECT_EVENT,
+            "",
+            "project",
+            "2024-06-14/2024-06-17",
+            "automated light trap with time-lapse camera",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "Root event of the project",
+            CC_BY,
+        ],
+        [
+            DEPLOYMENT_EVENT,
+            PROJECT_EVENT,
+            "cameraTrapDeployment",
+            "2024-06-14T18:00:00-04:00/2024-06-17T08:00:00-04:00",
+            "automated light trap with time-lapse camera",
+            "3",
+            "day",
+            "site-1",
+            "45.5017",
+            "-73.5673",
+            "EPSG:4326",
+            "30",
+            'Roof of the "Insectarium"\tbuilding',
+            CC_BY,
+        ],
+        [
+            NIGHT_1,
+            DEPLOYMENT_EVENT,
+            "siteVisit",
+            "2024-06-15T20:00:00-04:00/2024-06-16T06:00:00-04:00",
+            "automated light trap with time-lapse camera",
+            "10",
+            "hour",
+            "site-1",
+            "45.5017",
+            "-73.5673",
+            "EPSG:4326",
+            "30",
+            "Clear night; température 18 °C",
+            CC_BY,
+        ],
+        [
+            NIGHT_2,
+            DEPLOYMENT_EVENT,
+            "siteVisit",
+            "2024-06-16T20:00:00-04:00/2024-06-17T06:00:00-04:00",
+            "automated light trap with time-lapse camera",
+            "10",
+            "hour",
+            "site-1",
+            "45.5017",
+            "-73.5673",
+            "EPSG:4326",
+            "30",
+            "",
+            CC_BY,
+        ],
     ],
     "occurrence.txt": [
-        [NIGHT_1, OCCURRENCES[0], "MachineObservation", "present", "2", "Noctua pronuba Linnaeus, 1758", "Animalia", "species", "moth-classifier v2", "2024-06-16T09:00:00-04:00", "classified by a machine with a degree of certainty of 89%"],
-        [NIGHT_1, OCCURRENCES[1], "MachineObservation", "present", "1", "Lepidoptera", "Animalia", "order", "moth-classifier v2", "2024-06-16T09:00:00-04:00", ""],
-        [NIGHT_2, OCCURRENCES[2], "MachineObservation", "absent", "0", "Catocala relicta Walker, 1858", "Animalia", "species", "moth-classifier v2", "2024-06-17T09:00:00-04:00", ""],
+        [
+            NIGHT_1,
+            OCCURRENCES[0],
+            "MachineObservation",
+            "present",
+            "2",
+            "Noctua pronuba Linnaeus, 1758",
+            "Animalia",
+            "species",
+            "moth-classifier v2",
+            "2024-06-16T09:00:00-04:00",
+            "classified by a machine with a degree of certainty of 89%",
+        ],
+        [
+            NIGHT_1,
+            OCCURRENCES[1],
+            "MachineObservation",
+            "present",
+            "1",
+            "Lepidoptera",
+            "Animalia",
+            "order",
+            "moth-classifier v2",
+            "2024-06-16T09:00:00-04:00",
+            "",
+        ],
+        [
+            NIGHT_2,
+            OCCURRENCES[2],
+            "MachineObservation",
+            "absent",
+            "0",
+            "Catocala relicta Walker, 1858",
+            "Animalia",
+            "species",
+            "moth-classifier v2",
+            "2024-06-17T09:00:00-04:00",
+            "",
+        ],
     ],
     "humboldt.txt": [
         [NIGHT_1, "true", "10", "hour", "true", "false"],
@@ -753,11 +946,32 @@ SAMPLE_ROWS: dict[str, list[list[str]]] = {
         [NIGHT_2, "", "air temperature", "16.5", "°C"],
     ],
     "multimedia.txt": [
-        [NIGHT_1, "StillImage", "image/jpeg", f"https://example.org/images/{IMAGES[0]}.jpg", "2024-06-15T23:10:00-04:00", CC_BY],
-        [NIGHT_1, "StillImage", "image/jpeg", f"https://example.org/images/{IMAGES[1]}.jpg", "2024-06-16T01:20:00-04:00", CC_BY],
-        [NIGHT_2, "StillImage", "image/jpeg", f"https://example.org/images/{IMAGES[2]}.jpg", "2024-06-16T22:00:00-04:00", CC_BY],
+        [
+            NIGHT_1,
+            "StillImage",
+            "image/jpeg",
+            f"https://example.org/images/{IMAGES[0]}.jpg",
+            "2024-06-15T23:10:00-04:00",
+            CC_BY,
+        ],
+        [
+            NIGHT_1,
+            "StillImage",
+            "image/jpeg",
+            f"https://example.org/images/{IMAGES[1]}.jpg",
+            "2024-06-16T01:20:00-04:00",
+            CC_BY,
+        ],
+        [
+            NIGHT_2,
+            "StillImage",
+            "image/jpeg",
+            f"https://example.org/images/{IMAGES[2]}.jpg",
+            "2024-06-16T22:00:00-04:00",
+            CC_BY,
+        ],
     ],
-    "project.txt": [[PROJECT_EVENT, _uuid(0x300), "Sample moths", "Multi-line\ndescription with a \"quote\"", "1"]],
+    "project.txt": [[PROJECT_EVENT, _uuid(0x300), "Sample moths", 'Multi-line\ndescription with a "quote"', "1"]],
     "deployment.txt": [[DEPLOYMENT_EVENT, _uuid(0x400), _uuid(0x300), "Insectarium roof"]],
     "sourceimage.txt": [
         [NIGHT_1, IMAGES[0], _uuid(0x400), "2024-06-15T23:10:00-04:00", "2024/06/15/231000.jpg"],
@@ -814,7 +1028,9 @@ def sample_tables(profile: str = FULL) -> tuple[Table, ...]:
     return tuple(table for table in SAMPLE_TABLES if profile in table.profiles)
 
 
-def build_archive(tables: Sequence[Table], rows: dict[str, list[list[str]]], profile: str = FULL, eml: bytes = SAMPLE_EML) -> bytes:
+def build_archive(
+    tables: Sequence[Table], rows: dict[str, list[list[str]]], profile: str = FULL, eml: bytes = SAMPLE_EML
+) -> bytes:
     """An archive of `tables` holding `rows` (per file): meta.xml from the declarations, data files from TableWriter."""
     dialect = dialect_for_profile(profile)
     members = [("meta.xml", write_meta_xml(tables, dialect)), ("eml.xml", eml)]

@@ -1,4 +1,5 @@
 """Shared test fixtures. Tests run on SQLite by default and on PostgreSQL when DATABASE_URL points there."""
+
 import pytest
 from django.db import connection
 

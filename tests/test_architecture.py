@@ -1,5 +1,6 @@
 """The toolkit's shape: imports inside dwca_port go one way (no cycle), no module imports another's
 private names, and the project graph is declared in dependency order."""
+
 from __future__ import annotations
 
 import ast
@@ -44,8 +45,10 @@ def _imports(path: Path, name: str, known: set[str]) -> list[tuple[str, list[str
 def _graph() -> dict[str, set[str]]:
     modules = _modules()
     known = set(modules)
-    return {name: {module for module, _ in _imports(path, name, known) if module in known and module != name}
-            for name, path in modules.items()}
+    return {
+        name: {module for module, _ in _imports(path, name, known) if module in known and module != name}
+        for name, path in modules.items()
+    }
 
 
 def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:

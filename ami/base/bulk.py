@@ -1,4 +1,5 @@
 """Set-wise writes the ORM does not offer efficiently."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -14,10 +15,9 @@ def update_rows(model: type[models.Model], objects: Iterable[models.Model], fiel
     """
     fields = [model._meta.get_field(name) for name in field_names]
     assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
-    sql = f"UPDATE {connection.ops.quote_name(model._meta.db_table)} SET {assignments} WHERE {connection.ops.quote_name(model._meta.pk.column)} = %s"
-    params = [
-        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk] for obj in objects
-    ]
+    table, pk = connection.ops.quote_name(model._meta.db_table), connection.ops.quote_name(model._meta.pk.column)
+    sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"
+    params = [[f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] + [obj.pk] for obj in objects]
     if params:
         with connection.cursor() as cursor:
             cursor.executemany(sql, params)

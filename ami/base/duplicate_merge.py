@@ -8,6 +8,7 @@ identifications that agreed with a duplicate, and classifications derived from o
 the kept row. Duplicates are then deleted, and the cached values that depend on them are
 recomputed: occurrence determinations, capture detection counts, event and deployment counts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,8 +19,14 @@ from django.db import transaction
 from ami.base.unique_violations import declared_unique_constraints, find_violations
 
 DETECTION_FILLABLE = (
-    "occurrence_id", "path", "timestamp", "frame_num", "detection_algorithm_id",
-    "detection_time", "detection_score", "similarity_vector",
+    "occurrence_id",
+    "path",
+    "timestamp",
+    "frame_num",
+    "detection_algorithm_id",
+    "detection_time",
+    "detection_score",
+    "similarity_vector",
 )
 CLASSIFICATION_FILLABLE = ("scores", "logits", "category_map_id", "applied_to_id")
 
@@ -142,7 +149,9 @@ def _refresh_caches(using, report: MergeReport, occurrence_ids: set, capture_ids
         occurrence.update_determination(save=True)
         report.occurrences_recomputed += 1
     report.occurrences_without_detections = sorted(
-        Occurrence.objects.using(using).filter(pk__in=occurrence_ids, detections__isnull=True).values_list("pk", flat=True)
+        Occurrence.objects.using(using)
+        .filter(pk__in=occurrence_ids, detections__isnull=True)
+        .values_list("pk", flat=True)
     )
     captures = SourceImage.objects.using(using).filter(pk__in=capture_ids)
     for project_id in set(captures.values_list("project_id", flat=True)):

@@ -4,6 +4,7 @@ The first row (lowest primary key) keeps its name; the others get the lowest fre
 to the column's max_length. Used by the migration that adds the name constraints, so it never
 fails on a database that already holds duplicates.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Database expressions shared by constraints and the duplicate checks."""
+
 from django.db import models
 
 

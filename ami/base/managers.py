@@ -3,6 +3,7 @@
 A model declares its natural key as lookup paths in `natural_key_fields` (see BaseModel); the
 manager resolves a key tuple with those paths. Models with their own managers mix this in.
 """
+
 from __future__ import annotations
 
 from django.db import models

@@ -9,6 +9,7 @@ Each app's migration is a short list of declarations:
 Every operation can be re-run after an interruption (a migration is only recorded once all of
 its operations finish): each step checks what already exists. docs/identity.md has the why.
 """
+
 from __future__ import annotations
 
 import sys
@@ -298,7 +299,7 @@ def _add_unique_constraint_concurrently(schema_editor, model, constraint: models
     prefix = "CREATE UNIQUE INDEX "
     if not sql.startswith(prefix):
         raise RuntimeError(f"Cannot build {constraint.name} concurrently from: {sql}")
-    sql = "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS " + sql[len(prefix):]
+    sql = "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS " + sql[len(prefix) :]
     create_unique_index_concurrently(schema_editor, constraint.name, sql)
 
 

@@ -1,5 +1,6 @@
 """The abstract parent of (almost) every Antenna model, as upstream's ami/base/models.py, plus the
 identity every exported row needs: a stable UUID and a natural key."""
+
 import uuid
 
 from django.db import models

@@ -8,6 +8,7 @@
   build leaves an INVALID index behind, which `IF NOT EXISTS` would silently keep; it is
   dropped and rebuilt.
 """
+
 from __future__ import annotations
 
 import time
@@ -31,7 +32,7 @@ def execute_with_short_lock(schema_editor, sql: str, params=None) -> None:
         except OperationalError as error:
             if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE or attempt == LOCK_ATTEMPTS:
                 raise
-            time.sleep(min(2 ** attempt * 0.1, 5))
+            time.sleep(min(2**attempt * 0.1, 5))
         finally:
             schema_editor.execute("RESET lock_timeout")
 

@@ -7,6 +7,7 @@ Works on live and on historical (migration) models alike.
 The grouping follows the database's rules for a unique index: only rows matching the
 constraint's condition count, and a key with a NULL part never conflicts (NULLs are distinct).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -65,9 +66,9 @@ def find_violations(
         rows = rows.filter(constraint.condition)
     rows = rows.annotate(**{alias: expression for alias, (_, expression) in zip(aliases, parts)})
     rows = rows.filter(**{f"{alias}__isnull": False for alias in aliases})
-    rows = rows.annotate(
-        _group_size=Window(Count("pk"), partition_by=[F(alias) for alias in aliases])
-    ).filter(_group_size__gt=1)
+    rows = rows.annotate(_group_size=Window(Count("pk"), partition_by=[F(alias) for alias in aliases])).filter(
+        _group_size__gt=1
+    )
     ordered = rows.order_by(*aliases, "pk").values_list(*aliases, "pk")
 
     labels = [label for label, _ in parts]

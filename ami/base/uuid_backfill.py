@@ -8,6 +8,7 @@ UUID is still NULL are written.
 PostgreSQL generates the values in SQL (gen_random_uuid(), built in since PostgreSQL 13); other
 databases (SQLite) get uuid4 values from Python.
 """
+
 from __future__ import annotations
 
 import sys
@@ -18,7 +19,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-
 
 MIN_BATCH_SIZE = 100
 
@@ -134,9 +134,7 @@ def _backfill_range_in_sql(connection, q_table, q_column, q_pk, lo, hi) -> int:
 
 def _backfill_range_in_python(connection, q_table, q_column, q_pk, lo, hi) -> int:
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {q_pk} FROM {q_table} WHERE {q_pk} BETWEEN %s AND %s AND {q_column} IS NULL", [lo, hi]
-        )
+        cursor.execute(f"SELECT {q_pk} FROM {q_table} WHERE {q_pk} BETWEEN %s AND %s AND {q_column} IS NULL", [lo, hi])
         ids = [row[0] for row in cursor.fetchall()]
         # Django stores UUIDField as 32 hex characters where there is no native uuid type.
         native = connection.features.has_native_uuid_field

@@ -1,4 +1,5 @@
 """Data exports (app label `exports`): a record of a user's export of project data, as upstream."""
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -1,5 +1,6 @@
 """Jobs (app label `jobs`): the record of work done on a project, as upstream. No Celery here:
 the toolkit keeps jobs as data (clone skips them, export and import carry them)."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -59,7 +60,9 @@ class Job(BaseModel):
     shuffle = models.BooleanField(default=True)
     job_type_key = models.CharField(max_length=255, choices=JobType.choices, default=JobType.UNKNOWN)
     project = models.ForeignKey("main.Project", on_delete=models.CASCADE, related_name="jobs")
-    deployment = models.ForeignKey("main.Deployment", on_delete=models.CASCADE, null=True, blank=True, related_name="jobs")
+    deployment = models.ForeignKey(
+        "main.Deployment", on_delete=models.CASCADE, null=True, blank=True, related_name="jobs"
+    )
     source_image_single = models.ForeignKey(
         "main.SourceImage", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
     )

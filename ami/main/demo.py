@@ -5,12 +5,12 @@ The fixture (an AMI Data Companion export of one light trap, June 2022) gives 95
 (coordinates, device, site, storage, algorithms, users, human identifications, a tag, a
 collection, a job) is filled in with plausible, clearly illustrative values. No real credentials.
 """
+
 from __future__ import annotations
 
 import datetime
 import json
 import sys
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +18,6 @@ from django.conf import settings
 from django.db import transaction
 
 from ami.base.bulk import update_rows
-
 from ami.exports.models import DataExport
 from ami.jobs.models import Job, JobLog, JobState
 from ami.main.models import (
@@ -42,7 +41,7 @@ from ami.main.models import (
 )
 from ami.ml.models import Algorithm, AlgorithmCategoryMap, Pipeline, ProcessingService, ProjectPipelineConfig
 from ami.users.models import User
-from ami.users.roles import Identifier, ProjectManager, Researcher, assign_role
+from ami.users.roles import Identifier, Researcher, assign_role
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 OCCURRENCES_FILE = FIXTURES / "vermont-occurrences.json"
@@ -102,7 +101,9 @@ def load_demo_project(stdout=sys.stdout) -> Project:
         _extras(project, users, deployment, pipeline, taxa, captures)
 
         used = Taxon.objects.filter(occurrences__project=project).distinct()
-        project.taxa.add(*used, *Taxon.objects.filter(classifications__detection__source_image__project=project).distinct())
+        project.taxa.add(
+            *used, *Taxon.objects.filter(classifications__detection__source_image__project=project).distinct()
+        )
         Taxon.objects.update_all_calculated_fields()
         project.update_related_calculated_fields()
     return project
@@ -171,7 +172,10 @@ def _pipeline(project: Project, occurrences: list[dict], taxa: dict[str, Taxon])
     detector, _ = Algorithm.objects.get_or_create(
         name="Fasterrcnn for AMI Moth Traps 2021",
         version=1,
-        defaults={"task_type": Algorithm.TaskType.DETECTION, "description": "Object detector for moths on light-trap images."},
+        defaults={
+            "task_type": Algorithm.TaskType.DETECTION,
+            "description": "Object detector for moths on light-trap images.",
+        },
     )
     classifier, _ = Algorithm.objects.get_or_create(
         name="Quebec & Vermont Species Classifier",
@@ -198,10 +202,14 @@ def _pipeline(project: Project, occurrences: list[dict], taxa: dict[str, Taxon])
 
 
 def _station(project: Project) -> Deployment:
-    device = Device.objects.create(name="AMI trap with Raspberry Pi camera", project=project,
-                                   description="Illustrative device (the fixture names none).")
-    site = Site.objects.create(name="Vermont field station", project=project,
-                               description="Illustrative site (the fixture has no coordinates).")
+    device = Device.objects.create(
+        name="AMI trap with Raspberry Pi camera",
+        project=project,
+        description="Illustrative device (the fixture names none).",
+    )
+    site = Site.objects.create(
+        name="Vermont field station", project=project, description="Illustrative site (the fixture has no coordinates)."
+    )
     storage = S3StorageSource.objects.create(
         name="Vermont snapshots bucket",
         bucket="ami-demo",
@@ -259,7 +267,9 @@ def _utc_to_local(value: str) -> datetime.datetime:
     return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).replace(tzinfo=None)
 
 
-def _occurrences_and_detections(project, deployment, occurrences, captures, taxa, detector, classifier) -> list[Detection]:
+def _occurrences_and_detections(
+    project, deployment, occurrences, captures, taxa, detector, classifier
+) -> list[Detection]:
     """95 occurrences, 333 detections, one terminal classification per detection; each
     occurrence's determination is its best prediction (which equals the fixture's label)."""
     processed_at = datetime.datetime(2022, 6, 25, 9, 0)
@@ -325,18 +335,36 @@ def _identifications(users: DemoUsers, taxa: dict[str, Taxon], detections: list[
     best = {o.pk: o.best_prediction() for o in occurrences}
     agree, disagree = occurrences[:4], occurrences[10:12]
     identifications = [
-        Identification(user=users.identifier, taxon=o.determination, occurrence=o, agreed_with_prediction=best[o.pk],
-                       comment="Agrees with the classifier.")
+        Identification(
+            user=users.identifier,
+            taxon=o.determination,
+            occurrence=o,
+            agreed_with_prediction=best[o.pk],
+            comment="Agrees with the classifier.",
+        )
         for o in agree
     ]
     alternatives = ALTERNATIVE_NAMES[:2]
     for occurrence, name in zip(disagree, alternatives):
         if occurrence.determination and occurrence.determination.name == name:
             name = ALTERNATIVE_NAMES[2]
-        identifications.append(Identification(user=users.identifier, taxon=taxa[name], occurrence=occurrence,
-                                              comment="Wing pattern points to another species."))
-    identifications.append(Identification(user=users.owner, taxon=taxa["Lepidoptera"], occurrence=disagree[0],
-                                          withdrawn=True, comment="Only sure of the order; withdrawn."))
+        identifications.append(
+            Identification(
+                user=users.identifier,
+                taxon=taxa[name],
+                occurrence=occurrence,
+                comment="Wing pattern points to another species.",
+            )
+        )
+    identifications.append(
+        Identification(
+            user=users.owner,
+            taxon=taxa["Lepidoptera"],
+            occurrence=disagree[0],
+            withdrawn=True,
+            comment="Only sure of the order; withdrawn.",
+        )
+    )
     Identification.objects.bulk_create(identifications)
     for occurrence in agree + disagree:
         occurrence.update_determination(save=True)
@@ -375,8 +403,13 @@ def _extras(project, users, deployment, pipeline, taxa, captures) -> None:
         progress={
             "summary": {"status": JobState.SUCCESS.value, "progress": 1.0},
             "stages": [
-                {"key": "process", "name": "Process", "status": JobState.SUCCESS.value, "progress": 1.0,
-                 "params": [{"name": "Detections", "key": "detections", "category": "default", "value": 333}]},
+                {
+                    "key": "process",
+                    "name": "Process",
+                    "status": JobState.SUCCESS.value,
+                    "progress": 1.0,
+                    "params": [{"name": "Detections", "key": "detections", "category": "default", "value": 333}],
+                },
             ],
             "errors": [],
             "logs": [],

@@ -7,6 +7,7 @@ Deliberate differences, each documented in docs/upstream-model.md:
   creating role groups are explicit calls (`update_calculated_fields`, `group_images_into_events`,
   `create_roles_for_project`, ...), so that clone and import decide what runs and when.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -16,7 +17,6 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.utils.text import slugify
 
 from ami.base.bulk import update_rows
 from ami.base.expressions import CanonicalJSON
@@ -72,9 +72,7 @@ class Project(BaseModel):
     name = models.CharField(max_length=80)
     description = models.TextField(blank=True)
     image = models.ImageField(upload_to="projects", blank=True, null=True)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="projects"
-    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="projects")
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="UserProjectMembership", related_name="user_projects", blank=True
     )
@@ -123,22 +121,47 @@ class Project(BaseModel):
             (codename, codename.replace("_", " ").capitalize())
             for codename in sorted(
                 {
-                    "view_private_data", "star_sourceimage", "create_job", "update_job", "delete_job",
-                    "run_single_image_ml_job", "run_ml_job", "run_populate_captures_collection_job",
-                    "run_data_storage_sync_job", "run_regroup_events_job", "run_data_export_job",
-                    "run_post_processing_job", "sync_deployment", "delete_occurrences", "update_project",
-                    "import_data", "create_project", "create_dataexport", "update_dataexport",
-                    "delete_dataexport", "create_identification", "update_identification",
-                    "delete_identification", "populate_sourceimagecollection",
-                    "view_userprojectmembership", "test_s3storagesource", "regroup_sessions_deployment",
+                    "view_private_data",
+                    "star_sourceimage",
+                    "create_job",
+                    "update_job",
+                    "delete_job",
+                    "run_single_image_ml_job",
+                    "run_ml_job",
+                    "run_populate_captures_collection_job",
+                    "run_data_storage_sync_job",
+                    "run_regroup_events_job",
+                    "run_data_export_job",
+                    "run_post_processing_job",
                     "sync_deployment",
+                    "delete_occurrences",
+                    "update_project",
+                    "import_data",
+                    "create_project",
+                    "create_dataexport",
+                    "update_dataexport",
+                    "delete_dataexport",
+                    "create_identification",
+                    "update_identification",
+                    "delete_identification",
+                    "populate_sourceimagecollection",
+                    "view_userprojectmembership",
+                    "test_s3storagesource",
+                    "regroup_sessions_deployment",
                 }
                 | {
                     f"{action}_{model}"
                     for action in ("create", "update", "delete")
                     for model in (
-                        "projectpipelineconfig", "sourceimagecollection", "s3storagesource", "deployment",
-                        "site", "device", "sourceimage", "sourceimageupload", "userprojectmembership",
+                        "projectpipelineconfig",
+                        "sourceimagecollection",
+                        "s3storagesource",
+                        "deployment",
+                        "site",
+                        "device",
+                        "sourceimage",
+                        "sourceimageupload",
+                        "userprojectmembership",
                         "taxalist",
                     )
                 }
@@ -231,9 +254,7 @@ class Site(BaseModel):
 
     def boundary_rect(self) -> tuple[float, float, float, float] | None:
         """(min latitude, min longitude, max latitude, max longitude) of the site's deployments."""
-        box = self.deployments.aggregate(
-            Min("latitude"), Min("longitude"), Max("latitude"), Max("longitude")
-        )
+        box = self.deployments.aggregate(Min("latitude"), Min("longitude"), Max("latitude"), Max("longitude"))
         values = (box["latitude__min"], box["longitude__min"], box["latitude__max"], box["longitude__max"])
         return None if None in values else values
 
@@ -283,25 +304,30 @@ class Deployment(BaseModel):
     first_capture_timestamp = models.DateTimeField(null=True, blank=True)
     last_capture_timestamp = models.DateTimeField(null=True, blank=True)
 
-    research_site = models.ForeignKey(Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="deployments")
+    research_site = models.ForeignKey(
+        Site, on_delete=models.SET_NULL, null=True, blank=True, related_name="deployments"
+    )
     device = models.ForeignKey(Device, on_delete=models.SET_NULL, null=True, blank=True, related_name="deployments")
 
     CALCULATED_FIELDS = (
-        "data_source_total_files", "data_source_total_size", "events_count", "occurrences_count",
-        "captures_count", "detections_count", "taxa_count", "first_capture_timestamp", "last_capture_timestamp",
+        "data_source_total_files",
+        "data_source_total_size",
+        "events_count",
+        "occurrences_count",
+        "captures_count",
+        "detections_count",
+        "taxa_count",
+        "first_capture_timestamp",
+        "last_capture_timestamp",
     )
 
     class Meta:
         ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["project", "name"], name="unique_deployment_name_per_project")
-        ]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="unique_deployment_name_per_project")]
 
     def update_calculated_fields(self, save: bool = True) -> None:
         captures = SourceImage.objects.filter(deployment=self)
-        totals = captures.aggregate(
-            files=Count("pk"), size=Sum("size"), first=Min("timestamp"), last=Max("timestamp")
-        )
+        totals = captures.aggregate(files=Count("pk"), size=Sum("size"), first=Min("timestamp"), last=Max("timestamp"))
         self.data_source_total_files = totals["files"]
         self.data_source_total_size = totals["size"]
         self.events_count = Event.objects.filter(deployment=self).count()
@@ -363,8 +389,14 @@ class Event(BaseModel):
     natural_key_fields = ("deployment__uuid", "group_by")
 
     CALCULATED_FIELDS = (
-        "group_by", "project", "start", "end", "captures_count", "detections_count",
-        "occurrences_count", "calculated_fields_updated_at",
+        "group_by",
+        "project",
+        "start",
+        "end",
+        "captures_count",
+        "detections_count",
+        "occurrences_count",
+        "calculated_fields_updated_at",
     )
 
     class Meta:
@@ -380,7 +412,9 @@ class Event(BaseModel):
         if not self.group_by and self.start:
             self.group_by = str(self.start.date())
         if not self.project_id and self.deployment_id:
-            self.project_id = Deployment.objects.filter(pk=self.deployment_id).values_list("project_id", flat=True).first()
+            self.project_id = (
+                Deployment.objects.filter(pk=self.deployment_id).values_list("project_id", flat=True).first()
+            )
         if self.pk:
             captures = SourceImage.objects.filter(event=self)
             span = captures.aggregate(first=Min("timestamp"), last=Max("timestamp"), count=Count("pk", distinct=True))
@@ -392,7 +426,11 @@ class Event(BaseModel):
                 project = Project.objects.filter(pk=self.project_id).first()
             filter_q = project.default_filter_q if project else _no_filter
             self.detections_count = (
-                Detection.objects.valid().filter(source_image__event=self).filter(filter_q("occurrence__")).distinct().count()
+                Detection.objects.valid()
+                .filter(source_image__event=self)
+                .filter(filter_q("occurrence__"))
+                .distinct()
+                .count()
             )
             self.occurrences_count = Occurrence.objects.filter(event=self).filter(filter_q("")).distinct().count()
             self.calculated_fields_updated_at = datetime.datetime.now()
@@ -415,7 +453,9 @@ class SourceImage(BaseModel):
     detections_count = models.IntegerField(null=True, blank=True)
     project = models.ForeignKey(Project, on_delete=models.SET_NULL, null=True, related_name="captures")
     deployment = models.ForeignKey(Deployment, on_delete=models.SET_NULL, null=True, related_name="captures")
-    event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, blank=True, db_index=True, related_name="captures")
+    event = models.ForeignKey(
+        Event, on_delete=models.SET_NULL, null=True, blank=True, db_index=True, related_name="captures"
+    )
 
     # Upstream's sync identity (unique_deployment_path).
     natural_key_fields = ("deployment__uuid", "path")
@@ -506,7 +546,9 @@ class Detection(BaseModel):
     bbox = models.JSONField(null=True, blank=True)
     timestamp = models.DateTimeField(null=True, blank=True)
     path = models.CharField(max_length=255, null=True, blank=True)
-    occurrence = models.ForeignKey("Occurrence", on_delete=models.SET_NULL, null=True, blank=True, related_name="detections")
+    occurrence = models.ForeignKey(
+        "Occurrence", on_delete=models.SET_NULL, null=True, blank=True, related_name="detections"
+    )
     frame_num = models.IntegerField(null=True, blank=True)
     detection_algorithm = models.ForeignKey("ml.Algorithm", on_delete=models.SET_NULL, null=True, blank=True)
     detection_time = models.DateTimeField(null=True, blank=True)
@@ -591,7 +633,9 @@ class Occurrence(BaseModel):
     class Meta:
         ordering = ["-determination_score"]
         indexes = [
-            models.Index(fields=["determination", "project", "event", "determination_score"], name="occur_det_proj_evt_score"),
+            models.Index(
+                fields=["determination", "project", "event", "determination_score"], name="occur_det_proj_evt_score"
+            ),
             models.Index(fields=["determination", "project", "event"], name="occur_det_proj_evt"),
             models.Index(F("project"), F("updated_at").desc(), name="occur_proj_updated_desc_idx"),
             models.Index(F("project"), F("determination_score").desc(), name="occur_proj_score_desc_idx"),
@@ -629,7 +673,9 @@ class Occurrence(BaseModel):
 
 
 class Identification(BaseModel):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="identifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="identifications"
+    )
     taxon = models.ForeignKey("Taxon", on_delete=models.SET_NULL, null=True, related_name="identifications")
     occurrence = models.ForeignKey(Occurrence, on_delete=models.CASCADE, related_name="identifications")
     withdrawn = models.BooleanField(default=False)
@@ -648,7 +694,8 @@ class Identification(BaseModel):
         ordering = ["-created_at"]
 
     def withdraw_others(self) -> int:
-        """Upstream does this on saving a new identification: the same user's earlier ones on the occurrence are withdrawn."""
+        """Upstream does this on saving a new identification: the same user's earlier ones on the
+        occurrence are withdrawn."""
         return (
             Identification.objects.filter(occurrence_id=self.occurrence_id, user_id=self.user_id, withdrawn=False)
             .exclude(pk=self.pk)
@@ -697,7 +744,10 @@ class TaxonQuerySet(models.QuerySet):
     def update_all_calculated_fields(self, taxa: Iterable[Taxon] | None = None) -> int:
         """Rebuild display_name, parents_json and search_names of many taxa (changed rows only).
         Ancestors are read from one query of every taxon's (id, name, rank, parent)."""
-        index = {pk: (name, rank, parent) for pk, name, rank, parent in Taxon.objects.values_list("pk", "name", "rank", "parent_id")}
+        index = {
+            pk: (name, rank, parent)
+            for pk, name, rank, parent in Taxon.objects.values_list("pk", "name", "rank", "parent_id")
+        }
         fields = ("display_name", "parents_json", "search_names")
         changed = []
         for taxon in taxa if taxa is not None else Taxon.objects.all():
@@ -758,7 +808,9 @@ class Taxon(BaseModel):
             if index is not None:
                 name, rank, next_parent = index[parent_id]
             else:
-                name, rank, next_parent = Taxon.objects.filter(pk=parent_id).values_list("name", "rank", "parent_id").get()
+                name, rank, next_parent = (
+                    Taxon.objects.filter(pk=parent_id).values_list("name", "rank", "parent_id").get()
+                )
             chain.append({"id": parent_id, "name": name, "rank": rank})
             parent_id = next_parent
         return sorted(chain, key=lambda p: RANK_ORDER.get(p["rank"], len(RANK_ORDER)))
@@ -827,7 +879,9 @@ class SourceImageCollection(BaseModel):
 
 
 @transaction.atomic
-def group_images_into_events(deployment: Deployment, max_span: datetime.timedelta = datetime.timedelta(hours=24)) -> list[Event]:
+def group_images_into_events(
+    deployment: Deployment, max_span: datetime.timedelta = datetime.timedelta(hours=24)
+) -> list[Event]:
     """Upstream's session grouping: sort the captures' timestamps, start a new group when the gap
     exceeds the project's session_time_gap_seconds (2 h by default) or a group would pass 24 h;
     one Event per group, keyed (deployment, start date). Occurrences follow the event of their
@@ -836,7 +890,9 @@ def group_images_into_events(deployment: Deployment, max_span: datetime.timedelt
     gap = datetime.timedelta(seconds=gap_seconds if gap_seconds and gap_seconds > 0 else 7200)
     timestamps = list(
         SourceImage.objects.filter(deployment=deployment, timestamp__isnull=False)
-        .order_by("timestamp").values_list("timestamp", flat=True).distinct()
+        .order_by("timestamp")
+        .values_list("timestamp", flat=True)
+        .distinct()
     )
     groups: list[list[datetime.datetime]] = []
     for ts in timestamps:
@@ -852,9 +908,9 @@ def group_images_into_events(deployment: Deployment, max_span: datetime.timedelt
             group_by=str(group[0].date()),
             defaults={"start": group[0], "end": group[-1], "project_id": deployment.project_id},
         )
-        SourceImage.objects.filter(
-            deployment=deployment, timestamp__gte=group[0], timestamp__lte=group[-1]
-        ).update(event=event)
+        SourceImage.objects.filter(deployment=deployment, timestamp__gte=group[0], timestamp__lte=group[-1]).update(
+            event=event
+        )
         events.append(event)
 
     earliest_capture_event = (

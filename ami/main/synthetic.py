@@ -5,6 +5,7 @@ executemany on SQLite. Primary keys are allocated up front so that foreign keys 
 read-back. Only columns that exist in the table are written, so the generator also works on a
 database migrated back to an older schema (the identity benchmark relies on that).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -129,26 +130,42 @@ def seed_synthetic_project(spec: SyntheticSpec, progress=sys.stderr) -> Project:
 
     with transaction.atomic():
         owner, _ = User.objects.get_or_create(email="synthetic-owner@example.org", defaults={"name": "Synthetic owner"})
-        project = Project.objects.create(name=spec.name, owner=owner, create_defaults=False,
-                                          license="CC0-1.0", rights_holder="Synthetic data")
+        project = Project.objects.create(
+            name=spec.name, owner=owner, create_defaults=False, license="CC0-1.0", rights_holder="Synthetic data"
+        )
         taxa = _taxa(spec.taxa)
         project.taxa.add(*taxa)
-        detector, _ = Algorithm.objects.get_or_create(name="Synthetic detector", version=1,
-                                                      defaults={"task_type": "detection"})
-        classifier, _ = Algorithm.objects.get_or_create(name="Synthetic classifier", version=1,
-                                                        defaults={"task_type": "classification"})
+        detector, _ = Algorithm.objects.get_or_create(
+            name="Synthetic detector", version=1, defaults={"task_type": "detection"}
+        )
+        classifier, _ = Algorithm.objects.get_or_create(
+            name="Synthetic classifier", version=1, defaults={"task_type": "classification"}
+        )
         pipeline = Pipeline.objects.filter(name="Synthetic pipeline", version=1).first() or Pipeline.objects.create(
-            name="Synthetic pipeline", version=1)
+            name="Synthetic pipeline", version=1
+        )
         pipeline.algorithms.add(detector, classifier)
 
-        storage = S3StorageSource.objects.create(name="Synthetic bucket", bucket="synthetic", project=project,
-                                                 access_key="not-a-key", secret_key="not-a-secret",
-                                                 public_base_url="https://object-store.example.org/synthetic")
+        storage = S3StorageSource.objects.create(
+            name="Synthetic bucket",
+            bucket="synthetic",
+            project=project,
+            access_key="not-a-key",
+            secret_key="not-a-secret",
+            public_base_url="https://object-store.example.org/synthetic",
+        )
         device = Device.objects.create(name="Synthetic trap", project=project)
         site = Site.objects.create(name="Synthetic site", project=project)
         deployments = [
-            Deployment.objects.create(name=f"Station {n + 1}", project=project, data_source=storage, device=device,
-                                      research_site=site, latitude=45 + rng.random(), longitude=-73 - rng.random())
+            Deployment.objects.create(
+                name=f"Station {n + 1}",
+                project=project,
+                data_source=storage,
+                device=device,
+                research_site=site,
+                latitude=45 + rng.random(),
+                longitude=-73 - rng.random(),
+            )
             for n in range(spec.deployments)
         ]
         nights = _events(project, deployments, spec.nights_per_deployment)
@@ -157,7 +174,9 @@ def seed_synthetic_project(spec: SyntheticSpec, progress=sys.stderr) -> Project:
         image_ids = _source_images(project, nights, spec.images, storage.public_base_url)
         report(f"{len(image_ids):,} source images")
         detection_count = round(spec.images * spec.detections_per_image)
-        occurrence_count = spec.occurrences if spec.occurrences is not None else max(1, detection_count // 6) if detection_count else 0
+        occurrence_count = (
+            spec.occurrences if spec.occurrences is not None else max(1, detection_count // 6) if detection_count else 0
+        )
         occurrence_ids = _occurrences(project, nights, image_ids, occurrence_count, taxa, rng)
         report(f"{len(occurrence_ids):,} occurrences")
         detection_ids = _detections(image_ids, occurrence_ids, detection_count, detector, rng)
@@ -166,14 +185,22 @@ def seed_synthetic_project(spec: SyntheticSpec, progress=sys.stderr) -> Project:
         report(f"{count:,} classifications")
         if spec.identifications:
             _identifications(owner, occurrence_ids, spec.identifications, taxa, rng)
-        Job.objects.create(name="Synthetic processing", project=project, pipeline=pipeline, status=JobState.SUCCESS,
-                           job_type_key=Job.JobType.ML)
+        Job.objects.create(
+            name="Synthetic processing",
+            project=project,
+            pipeline=pipeline,
+            status=JobState.SUCCESS,
+            job_type_key=Job.JobType.ML,
+        )
         reset_sequences(SourceImage, Occurrence, Detection, Classification, Identification)
         # The cached counts, as a real instance keeps them (an archive carries them to be checked);
         # the planner needs statistics of the tables just filled to count by index.
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE " + ", ".join(m._meta.db_table for m in (SourceImage, Occurrence, Detection, Classification)))
+                cursor.execute(
+                    "ANALYZE "
+                    + ", ".join(m._meta.db_table for m in (SourceImage, Occurrence, Detection, Classification))
+                )
         project.update_related_calculated_fields()
         report("cached counts computed")
     report("done")
@@ -183,12 +210,20 @@ def seed_synthetic_project(spec: SyntheticSpec, progress=sys.stderr) -> Project:
 def _taxa(count: int) -> list[Taxon]:
     order, _ = Taxon.objects.get_or_create(name="Lepidoptera", defaults={"rank": TaxonRank.ORDER})
     family, _ = Taxon.objects.get_or_create(name="Syntheticidae", defaults={"rank": TaxonRank.FAMILY, "parent": order})
-    genera = [Taxon.objects.get_or_create(name=f"Synthgenus{g}", defaults={"rank": TaxonRank.GENUS, "parent": family})[0]
-              for g in range(max(1, count // 20))]
+    genera = [
+        Taxon.objects.get_or_create(name=f"Synthgenus{g}", defaults={"rank": TaxonRank.GENUS, "parent": family})[0]
+        for g in range(max(1, count // 20))
+    ]
     names = [f"Synthgenus{n % len(genera)} species{n}" for n in range(count)]
     existing = set(Taxon.objects.filter(name__in=names).values_list("name", flat=True))
-    Taxon.objects.bulk_create([Taxon(name=name, rank=TaxonRank.SPECIES, parent=genera[n % len(genera)])
-                               for n, name in enumerate(names) if name not in existing], batch_size=1000)
+    Taxon.objects.bulk_create(
+        [
+            Taxon(name=name, rank=TaxonRank.SPECIES, parent=genera[n % len(genera)])
+            for n, name in enumerate(names)
+            if name not in existing
+        ],
+        batch_size=1000,
+    )
     species = list(Taxon.objects.filter(name__in=names).order_by("pk"))
     Taxon.objects.update_all_calculated_fields([order, family, *genera, *species])
     return species
@@ -200,8 +235,13 @@ def _events(project, deployments, nights_per_deployment) -> list[tuple[Event, da
     for deployment in deployments:
         for n in range(nights_per_deployment):
             start = first_night + datetime.timedelta(days=n)
-            event = Event.objects.create(deployment=deployment, project=project, group_by=str(start.date()),
-                                         start=start, end=start + datetime.timedelta(hours=8))
+            event = Event.objects.create(
+                deployment=deployment,
+                project=project,
+                group_by=str(start.date()),
+                start=start,
+                end=start + datetime.timedelta(hours=8),
+            )
             nights.append((event, start))
     return nights
 
@@ -217,10 +257,20 @@ def _source_images(project, nights, count, base_url) -> list[tuple[int, int, int
         timestamp = start + datetime.timedelta(seconds=offset * 28800 // max(per_night, 1))
         images.append((first + n, event.deployment_id, event.pk, timestamp))
     TableWriter(SourceImage).write(
-        {"id": image_id, "path": f"{timestamp:%Y_%m_%d}/{timestamp:%Y%m%d%H%M%S}-{image_id}-snapshot.jpg",
-         "timestamp": timestamp, "width": 4096, "height": 2160, "size": 1_500_000 + image_id % 100_000,
-         "public_base_url": base_url, "project_id": project.pk, "deployment_id": deployment_id, "event_id": event_id,
-         "test_image": False, "detections_count": 0}
+        {
+            "id": image_id,
+            "path": f"{timestamp:%Y_%m_%d}/{timestamp:%Y%m%d%H%M%S}-{image_id}-snapshot.jpg",
+            "timestamp": timestamp,
+            "width": 4096,
+            "height": 2160,
+            "size": 1_500_000 + image_id % 100_000,
+            "public_base_url": base_url,
+            "project_id": project.pk,
+            "deployment_id": deployment_id,
+            "event_id": event_id,
+            "test_image": False,
+            "detections_count": 0,
+        }
         for image_id, deployment_id, event_id, timestamp in images
     )
     return images
@@ -234,8 +284,14 @@ def _occurrences(project, nights, images, count, taxa, rng) -> list[tuple[int, i
         _, deployment_id, event_id, _ = images[n * len(images) // count]
         rows.append((first + n, deployment_id, event_id))
     TableWriter(Occurrence).write(
-        {"id": occurrence_id, "project_id": project.pk, "deployment_id": deployment_id, "event_id": event_id,
-         "determination_id": taxa[occurrence_id % len(taxa)].pk, "determination_score": round(0.5 + rng.random() / 2, 4)}
+        {
+            "id": occurrence_id,
+            "project_id": project.pk,
+            "deployment_id": deployment_id,
+            "event_id": event_id,
+            "determination_id": taxa[occurrence_id % len(taxa)].pk,
+            "determination_score": round(0.5 + rng.random() / 2, 4),
+        }
         for occurrence_id, deployment_id, event_id in rows
     )
     return rows
@@ -250,10 +306,17 @@ def _detections(images, occurrences, count, detector, rng) -> list[int]:
             image_id, _, _, timestamp = images[n * len(images) // count]
             occurrence_id = occurrences[n * len(occurrences) // count][0] if occurrences else None
             x, y = rng.randrange(0, 3800), rng.randrange(0, 1900)
-            yield {"id": detection_id, "source_image_id": image_id, "occurrence_id": occurrence_id,
-                   "bbox": [x, y, x + rng.randrange(40, 300), y + rng.randrange(40, 260)], "timestamp": timestamp,
-                   "frame_num": 0, "detection_algorithm_id": detector.pk, "detection_score": round(rng.random(), 4),
-                   "path": f"crops/{detection_id}.jpg"}
+            yield {
+                "id": detection_id,
+                "source_image_id": image_id,
+                "occurrence_id": occurrence_id,
+                "bbox": [x, y, x + rng.randrange(40, 300), y + rng.randrange(40, 260)],
+                "timestamp": timestamp,
+                "frame_num": 0,
+                "detection_algorithm_id": detector.pk,
+                "detection_score": round(rng.random(), 4),
+                "path": f"crops/{detection_id}.jpg",
+            }
 
     TableWriter(Detection).write(rows())
     return ids
@@ -267,9 +330,15 @@ def _classifications(detection_ids, per_detection, taxa, classifier, rng) -> int
         n = 0
         for detection_id in detection_ids:
             for rank in range(per_detection):
-                yield {"id": first + n, "detection_id": detection_id, "taxon_id": taxa[(detection_id + rank) % len(taxa)].pk,
-                       "score": round(rng.random(), 4), "timestamp": timestamp, "terminal": rank == 0,
-                       "algorithm_id": classifier.pk}
+                yield {
+                    "id": first + n,
+                    "detection_id": detection_id,
+                    "taxon_id": taxa[(detection_id + rank) % len(taxa)].pk,
+                    "score": round(rng.random(), 4),
+                    "timestamp": timestamp,
+                    "terminal": rank == 0,
+                    "algorithm_id": classifier.pk,
+                }
                 n += 1
 
     return TableWriter(Classification).write(rows())
@@ -279,7 +348,13 @@ def _identifications(user, occurrences, count, taxa, rng) -> int:
     first = next_id(Identification)
     chosen = occurrences[:count]
     return TableWriter(Identification).write(
-        {"id": first + n, "user_id": user.pk, "occurrence_id": occurrence_id, "taxon_id": rng.choice(taxa).pk,
-         "withdrawn": False, "comment": ""}
+        {
+            "id": first + n,
+            "user_id": user.pk,
+            "occurrence_id": occurrence_id,
+            "taxon_id": rng.choice(taxa).pk,
+            "withdrawn": False,
+            "comment": "",
+        }
         for n, (occurrence_id, _, _) in enumerate(chosen)
     )

@@ -1,5 +1,6 @@
 """Machine-learning configuration (app label `ml`): category maps, algorithms, pipelines,
 processing services and per-project pipeline configs, as upstream."""
+
 from __future__ import annotations
 
 import uuid

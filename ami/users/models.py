@@ -1,4 +1,5 @@
 """users.User: e-mail is the login and the natural key, as upstream (no username, no first/last name)."""
+
 import uuid
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager

@@ -5,6 +5,7 @@ Upstream keeps memberships and groups in sync with m2m signals and also writes g
 permissions; here the same state is reached by explicit calls (`assign_role`, `remove_role`,
 `create_roles_for_project`) so that clone and import control every write.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -108,9 +109,7 @@ ROLES: tuple[type[Role], ...] = (BasicMember, Researcher, Identifier, MLDataMana
 ROLES_BY_NAME: dict[str, type[Role]] = {role.__name__: role for role in ROLES}
 
 # Permissions upstream grants to no role (superusers only); declared so that they exist.
-SUPERUSER_ONLY_PERMISSIONS = frozenset(
-    {"delete_job", "run_post_processing_job", "update_dataexport", "create_project"}
-)
+SUPERUSER_ONLY_PERMISSIONS = frozenset({"delete_job", "run_post_processing_job", "update_dataexport", "create_project"})
 
 
 def all_permission_codenames() -> set[str]:

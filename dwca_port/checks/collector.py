@@ -1,4 +1,5 @@
 """Collects findings for a Report, keeping a defect repeated on a million rows to a readable size."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -32,7 +33,14 @@ class FindingCollector:
             if count > self._max:
                 first = self._first[key]
                 self.report.add(
-                    Finding(first.item, first.code, first.severity, f"... and {count - self._max} more like this (not listed)", file=first.file, term=first.term)
+                    Finding(
+                        first.item,
+                        first.code,
+                        first.severity,
+                        f"... and {count - self._max} more like this (not listed)",
+                        file=first.file,
+                        term=first.term,
+                    )
                 )
         self._counts.clear()
         return self.report

@@ -3,6 +3,7 @@
 They say which rowTypes are registered (the IPT knows them), which terms each one defines,
 each term's type and, where the vocabulary file is available here, its allowed values.
 """
+
 from __future__ import annotations
 
 import functools

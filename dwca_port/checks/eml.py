@@ -1,5 +1,6 @@
 """eml.xml for the validator: dwca_port.eml checks it (items 41-45, 47) and reads it; the data
 checks then compare rows with its licence (item 40) and its coverage (item 46)."""
+
 from __future__ import annotations
 
 from dwca_port.eml import DatasetMetadata, EmlError, check_eml, read_eml
@@ -21,7 +22,23 @@ def coverage_findings(metadata: DatasetMetadata, member: str, has_coordinates: b
     """Item 46, the part that is not row by row: coverage absent although the data could fill it."""
     findings = []
     if has_coordinates and metadata.geographic_coverage is None:
-        findings.append(Finding(46, "COVERAGE_MISSING", Severity.WARNING, "no geographic coverage (bounding coordinates) although the data has coordinates", file=member))
+        findings.append(
+            Finding(
+                46,
+                "COVERAGE_MISSING",
+                Severity.WARNING,
+                "no geographic coverage (bounding coordinates) although the data has coordinates",
+                file=member,
+            )
+        )
     if has_dates and metadata.temporal_coverage is None:
-        findings.append(Finding(46, "COVERAGE_MISSING", Severity.WARNING, "no temporal coverage although the data has event dates", file=member))
+        findings.append(
+            Finding(
+                46,
+                "COVERAGE_MISSING",
+                Severity.WARNING,
+                "no temporal coverage although the data has event dates",
+                file=member,
+            )
+        )
     return findings

@@ -10,6 +10,7 @@ a reference matches an identifier whatever its case (the importer parses UUIDs t
 Repeated keys are known after `finalize()`; the second pass over the file names their lines and
 tells exact repeats from repeats differing only in case.
 """
+
 from __future__ import annotations
 
 import hashlib

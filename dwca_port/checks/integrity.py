@@ -4,6 +4,7 @@ the lines of repeated UUIDs (24, 26) and media pairs (31), found in a second pas
 The first pass collected identifier sets; this pass streams each referencing file again and
 checks its references in batches against those sets, so memory holds identifiers, never rows.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -11,8 +12,8 @@ from dataclasses import dataclass, field
 
 from dwca_port.checks.identifiers import IdentifierSet, identifier_key
 from dwca_port.checks.rows import EVENT, OCCURRENCE, RowChecks, media_pair_key, short
-from dwca_port.tables.base import DWC, Table
 from dwca_port.findings import Finding, Severity
+from dwca_port.tables.base import DWC, Table
 
 BATCH = 65536
 
@@ -49,15 +50,51 @@ def plan_references(checks: list[RowChecks], declarations: dict[str, Table]) -> 
     for check in checks:
         table, refs, used = check.table, [], set()
         if not table.core and table.id_index is not None and core_ids is not None:
-            refs.append(Reference(table.id_index, "", [core_ids], core_label, 25, "RECORD_REFERENTIAL_INTEGRITY_VIOLATION", Severity.BLOCKING))
+            refs.append(
+                Reference(
+                    table.id_index,
+                    "",
+                    [core_ids],
+                    core_label,
+                    25,
+                    "RECORD_REFERENTIAL_INTEGRITY_VIOLATION",
+                    Severity.BLOCKING,
+                )
+            )
             used.add(table.id_index)
         occurrence_index = check.indexes.get(DWC + "occurrenceID")
         if table.row_type != OCCURRENCE and occurrence_index is not None and occurrence_index not in used:
-            refs.append(Reference(occurrence_index, DWC + "occurrenceID", identifier_sets(OCCURRENCE, DWC + "occurrenceID"), "occurrenceIDs of the occurrence table", 27, "OCCURRENCE_ID_NOT_FOUND", Severity.LOCAL))
+            refs.append(
+                Reference(
+                    occurrence_index,
+                    DWC + "occurrenceID",
+                    identifier_sets(OCCURRENCE, DWC + "occurrenceID"),
+                    "occurrenceIDs of the occurrence table",
+                    27,
+                    "OCCURRENCE_ID_NOT_FOUND",
+                    Severity.LOCAL,
+                )
+            )
             used.add(occurrence_index)
         parent_index = check.indexes.get(DWC + "parentEventID")
-        if parent_index is not None and core_ids is not None and core and core.table.row_type == EVENT and parent_index not in used:
-            refs.append(Reference(parent_index, DWC + "parentEventID", [core_ids], core_label, 29, "PARENT_EVENT_NOT_FOUND", Severity.LOCAL))
+        if (
+            parent_index is not None
+            and core_ids is not None
+            and core
+            and core.table.row_type == EVENT
+            and parent_index not in used
+        ):
+            refs.append(
+                Reference(
+                    parent_index,
+                    DWC + "parentEventID",
+                    [core_ids],
+                    core_label,
+                    29,
+                    "PARENT_EVENT_NOT_FOUND",
+                    Severity.LOCAL,
+                )
+            )
             used.add(parent_index)
         if check.declaration is not None:
             for column in check.declaration.columns:
@@ -68,7 +105,17 @@ def plan_references(checks: list[RowChecks], declarations: dict[str, Table]) -> 
                 if target is None or not target.identifier_term:
                     continue
                 label = f"{target.identifier_term.rsplit('/', 1)[-1]} of {target.file}"
-                refs.append(Reference(index, column.term, identifier_sets(column.references, target.identifier_term), label, 25, "REFERENCE_NOT_FOUND", Severity.LOCAL))
+                refs.append(
+                    Reference(
+                        index,
+                        column.term,
+                        identifier_sets(column.references, target.identifier_term),
+                        label,
+                        25,
+                        "REFERENCE_NOT_FOUND",
+                        Severity.LOCAL,
+                    )
+                )
                 used.add(index)
         refs = [ref for ref in refs if all(target.complete for target in ref.targets)]
         if refs:
@@ -115,10 +162,27 @@ class SecondPass:
                 continue
             earlier, earlier_line = first[key]
             if value == earlier:
-                self.check.add(identity.item, identity.code, identity.severity, f"{short(value)} is not unique in the file (first on line {earlier_line})", line, identity.term)
+                self.check.add(
+                    identity.item,
+                    identity.code,
+                    identity.severity,
+                    f"{short(value)} is not unique in the file (first on line {earlier_line})",
+                    line,
+                    identity.term,
+                )
             else:
-                code = identity.code if identity.case_severity is Severity.BLOCKING else "ID_NOT_UNIQUE_CASE_INSENSITIVE"
-                self.check.add(identity.item, code, identity.case_severity, f"{short(value)} repeats {short(earlier)} of line {earlier_line} but for case (the IPT compares case-insensitively)", line, identity.term)
+                code = (
+                    identity.code if identity.case_severity is Severity.BLOCKING else "ID_NOT_UNIQUE_CASE_INSENSITIVE"
+                )
+                self.check.add(
+                    identity.item,
+                    code,
+                    identity.case_severity,
+                    f"{short(value)} repeats {short(earlier)} of line {earlier_line} but for case (the IPT compares "
+                    "case-insensitively)",
+                    line,
+                    identity.term,
+                )
         if self.pairs:
             owner, coreid, media = self.check.media_pair_source
             holder = owner(values) if owner else (values[coreid] if coreid is not None else "")
@@ -126,7 +190,13 @@ class SecondPass:
             duplicates, seen = self.pairs[0].duplicate_keys, self.pairs[1]
             if key in duplicates:
                 if key in seen:
-                    self.check.add(31, "MULTIMEDIA_DUPLICATE", Severity.LOCAL, f"media {short(media(values))} appears twice for {short(holder)}", line)
+                    self.check.add(
+                        31,
+                        "MULTIMEDIA_DUPLICATE",
+                        Severity.LOCAL,
+                        f"media {short(media(values))} appears twice for {short(holder)}",
+                        line,
+                    )
                 seen.add(key)
 
     def finish(self) -> None:
@@ -144,5 +214,13 @@ class SecondPass:
         for line, value, found in zip(lines, values, present):
             if not found:
                 what = reference.term.rsplit("/", 1)[-1] if reference.term else "coreid"
-                self.check.add(reference.item, reference.code, reference.severity, f"{what} {short(value)} is not among the {reference.target_label}", line, reference.term, reference.index + 1)
+                self.check.add(
+                    reference.item,
+                    reference.code,
+                    reference.severity,
+                    f"{what} {short(value)} is not among the {reference.target_label}",
+                    line,
+                    reference.term,
+                    reference.index + 1,
+                )
         reference.values, reference.lines = [], []

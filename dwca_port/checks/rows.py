@@ -8,6 +8,7 @@ Severity rule: a value that breaks its *declared* column is LOCAL (the importer 
 the same problem on an undeclared standard term is a WARNING (GBIF flags it and indexes the rest);
 checklist items GBIF treats as blocking stay BLOCKING.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,12 +20,12 @@ from dataclasses import dataclass, field
 
 from dwca_port.checks.definitions import Definition, vocabulary
 from dwca_port.checks.identifiers import IdentifierSet
+from dwca_port.checks.syntax import kind_parser, parse_event_date, parse_mime_type
 from dwca_port.eml import DatasetMetadata, parse_licence
 from dwca_port.eml.checks import EMAIL
-from dwca_port.checks.syntax import kind_parser, parse_event_date, parse_mime_type
-from dwca_port.tables.base import AC, ANTENNA, DC, DCTERMS, DWC, ECO, GBIF, GBIF_PROFILE, Table
 from dwca_port.findings import Finding, Severity
 from dwca_port.meta.model import TableDescriptor
+from dwca_port.tables.base import AC, ANTENNA, DC, DCTERMS, DWC, ECO, GBIF, GBIF_PROFILE, Table
 from dwca_port.values import CellError, Kind, parse_value
 from dwca_port.versions import FORMAT_VERSION
 
@@ -48,7 +49,11 @@ STANDARD_KINDS = {
     DWC + "day": Kind.INTEGER,
 }
 DEFINITION_KINDS = {"date": Kind.EVENT_DATE, "decimal": Kind.DECIMAL, "integer": Kind.INTEGER, "uri": Kind.URI}
-MULTIMEDIA_URI_TERMS = {DCTERMS + "identifier": "MULTIMEDIA_URI_INVALID", AC + "accessURI": "MULTIMEDIA_URI_INVALID", DCTERMS + "references": "REFERENCES_URI_INVALID"}
+MULTIMEDIA_URI_TERMS = {
+    DCTERMS + "identifier": "MULTIMEDIA_URI_INVALID",
+    AC + "accessURI": "MULTIMEDIA_URI_INVALID",
+    DCTERMS + "references": "REFERENCES_URI_INVALID",
+}
 
 # Checklist item and GBIF-style code of a value problem on a given term.
 TERM_RULES: dict[str, tuple[int, str]] = {
@@ -122,7 +127,15 @@ class Identity:
 
 
 class RowChecks:
-    def __init__(self, position: int, table: TableDescriptor, declaration: Table | None, definition: Definition | None, state: ArchiveState, report: Callable[[Finding], None]):
+    def __init__(
+        self,
+        position: int,
+        table: TableDescriptor,
+        declaration: Table | None,
+        definition: Definition | None,
+        state: ArchiveState,
+        report: Callable[[Finding], None],
+    ):
         self.position = position
         self.table = table
         self.member = table.file
@@ -138,7 +151,16 @@ class RowChecks:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def finding(self, item: int, code: str, severity: Severity, message: str, line: int | None = None, term: str = "", column: int | None = None) -> Finding:
+    def finding(
+        self,
+        item: int,
+        code: str,
+        severity: Severity,
+        message: str,
+        line: int | None = None,
+        term: str = "",
+        column: int | None = None,
+    ) -> Finding:
         if column is None and term in self.indexes:
             column = self.indexes[term] + 1
         return Finding(item, code, severity, message, file=self.member, line=line, column=column, term=term)
@@ -207,10 +229,17 @@ class RowChecks:
         parser = kind_parser(kind) if kind else None
         code = code or (f"{kind.value.upper()}_INVALID" if kind else "VALUE_INVALID")
         required = declared is not None and declared.required and term not in self._defaults
-        allowed: frozenset[str] | None = frozenset(declared.vocabulary) if declared is not None and declared.vocabulary else None
+        allowed: frozenset[str] | None = (
+            frozenset(declared.vocabulary) if declared is not None and declared.vocabulary else None
+        )
         allowed_labels: frozenset[str] | None = None
         if term == DWC + "occurrenceStatus" and allowed is None:
-            allowed, severity, item, code = frozenset({"present", "absent"}), severity, 37, "OCCURRENCE_STATUS_UNPARSABLE"
+            allowed, severity, item, code = (
+                frozenset({"present", "absent"}),
+                severity,
+                37,
+                "OCCURRENCE_STATUS_UNPARSABLE",
+            )
         elif allowed is None and prop and prop.thesaurus and prop.thesaurus != BOOLEAN_VOCABULARY:
             known = vocabulary(prop.thesaurus)
             allowed_labels = known.labels if known else None
@@ -222,7 +251,14 @@ class RowChecks:
             value = values[index]
             if not value:
                 if required:
-                    add(item, code if item else "REQUIRED_VALUE_MISSING", Severity.LOCAL, "required value is empty", line, term)
+                    add(
+                        item,
+                        code if item else "REQUIRED_VALUE_MISSING",
+                        Severity.LOCAL,
+                        "required value is empty",
+                        line,
+                        term,
+                    )
                 return
             if parser is not None:
                 try:
@@ -232,9 +268,23 @@ class RowChecks:
                     add(item, code, severity, f"{short(value)} is not a valid {what}{reason}", line, term)
                     return
             if allowed is not None and value not in allowed:
-                add(item, code if item else "VOCABULARY_INVALID", severity, f"{short(value)} is not one of {', '.join(sorted(allowed))}", line, term)
+                add(
+                    item,
+                    code if item else "VOCABULARY_INVALID",
+                    severity,
+                    f"{short(value)} is not one of {', '.join(sorted(allowed))}",
+                    line,
+                    term,
+                )
             elif allowed_labels is not None and value.casefold() not in allowed_labels:
-                add(item, code if item else "VOCABULARY_INVALID", Severity.WARNING, f"{short(value)} is not in the GBIF vocabulary {prop.thesaurus}", line, term)
+                add(
+                    item,
+                    code if item else "VOCABULARY_INVALID",
+                    Severity.WARNING,
+                    f"{short(value)} is not in the GBIF vocabulary {prop.thesaurus}",
+                    line,
+                    term,
+                )
 
         return rule
 
@@ -242,21 +292,56 @@ class RowChecks:
         table, declaration = self.table, self.declaration
         if table.id_index is not None:
             if table.core:
-                self.identities.append(Identity(table.id_index, "", 24, "RECORD_NOT_UNIQUELY_IDENTIFIED", Severity.BLOCKING, Severity.LOCAL, True, (24, "RECORD_IDENTIFIER_NOT_FOUND", Severity.BLOCKING)))
+                self.identities.append(
+                    Identity(
+                        table.id_index,
+                        "",
+                        24,
+                        "RECORD_NOT_UNIQUELY_IDENTIFIED",
+                        Severity.BLOCKING,
+                        Severity.LOCAL,
+                        True,
+                        (24, "RECORD_IDENTIFIER_NOT_FOUND", Severity.BLOCKING),
+                    )
+                )
             else:
                 add = self.add
 
                 def empty_coreid(line: int, values: list[str], index: int = table.id_index) -> None:
                     if not values[index]:
-                        add(25, "RECORD_REFERENTIAL_INTEGRITY_VIOLATION", Severity.BLOCKING, "empty coreid", line, column=index + 1)
+                        add(
+                            25,
+                            "RECORD_REFERENTIAL_INTEGRITY_VIOLATION",
+                            Severity.BLOCKING,
+                            "empty coreid",
+                            line,
+                            column=index + 1,
+                        )
 
                 self.rules.append(empty_coreid)
         if self.is_occurrence:
             index = self.indexes.get(DWC + "occurrenceID")
             if index is None:
-                self.add(26, "OCCURRENCE_NOT_UNIQUELY_IDENTIFIED", Severity.BLOCKING, "no occurrenceID column: GBIF drops every occurrence", term=DWC + "occurrenceID")
+                self.add(
+                    26,
+                    "OCCURRENCE_NOT_UNIQUELY_IDENTIFIED",
+                    Severity.BLOCKING,
+                    "no occurrenceID column: GBIF drops every occurrence",
+                    term=DWC + "occurrenceID",
+                )
             elif index != table.id_index:
-                self.identities.append(Identity(index, DWC + "occurrenceID", 26, "OCCURRENCE_NOT_UNIQUELY_IDENTIFIED", Severity.BLOCKING, Severity.BLOCKING, True, (26, "OCCURRENCE_NOT_UNIQUELY_IDENTIFIED", Severity.BLOCKING)))
+                self.identities.append(
+                    Identity(
+                        index,
+                        DWC + "occurrenceID",
+                        26,
+                        "OCCURRENCE_NOT_UNIQUELY_IDENTIFIED",
+                        Severity.BLOCKING,
+                        Severity.BLOCKING,
+                        True,
+                        (26, "OCCURRENCE_NOT_UNIQUELY_IDENTIFIED", Severity.BLOCKING),
+                    )
+                )
         if declaration is not None:
             taken = {identity.index for identity in self.identities}
             for column in declaration.columns:
@@ -264,7 +349,18 @@ class RowChecks:
                 if index is None or index in taken or index == table.id_index:
                     continue
                 if column.unique or column.term == declaration.identifier_term:
-                    self.identities.append(Identity(index, column.term, 24, "VALUE_NOT_UNIQUE", Severity.LOCAL, Severity.LOCAL, column.unique, None))
+                    self.identities.append(
+                        Identity(
+                            index,
+                            column.term,
+                            24,
+                            "VALUE_NOT_UNIQUE",
+                            Severity.LOCAL,
+                            Severity.LOCAL,
+                            column.unique,
+                            None,
+                        )
+                    )
                     taken.add(index)
         for identity in self.identities:
             self.state.identifier_sets[(self.position, identity.index)] = IdentifierSet()
@@ -293,7 +389,14 @@ class RowChecks:
             if not lat_text and not lon_text:
                 return
             if not lat_text or not lon_text:
-                add(34, "COORDINATE_INCOMPLETE", Severity.WARNING, "only one of decimalLatitude and decimalLongitude is set", line, lat_term if not lat_text else lon_term)
+                add(
+                    34,
+                    "COORDINATE_INCOMPLETE",
+                    Severity.WARNING,
+                    "only one of decimalLatitude and decimalLongitude is set",
+                    line,
+                    lat_term if not lat_text else lon_term,
+                )
                 return
             try:
                 lat, lon = number(lat_text), number(lon_text)
@@ -301,22 +404,57 @@ class RowChecks:
                 return  # reported by the column rule
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
                 swapped = " (latitude and longitude swapped?)" if abs(lat) > 90 and abs(lon) <= 90 else ""
-                add(34, "COORDINATE_OUT_OF_RANGE", Severity.LOCAL, f"coordinate {lat}, {lon} is outside -90..90, -180..180{swapped}", line, lat_term)
+                add(
+                    34,
+                    "COORDINATE_OUT_OF_RANGE",
+                    Severity.LOCAL,
+                    f"coordinate {lat}, {lon} is outside -90..90, -180..180{swapped}",
+                    line,
+                    lat_term,
+                )
                 return
             if lat == 0 and lon == 0:
-                add(34, "ZERO_COORDINATE", Severity.WARNING, "coordinate is 0, 0 (usually a missing value)", line, lat_term)
+                add(
+                    34,
+                    "ZERO_COORDINATE",
+                    Severity.WARNING,
+                    "coordinate is 0, 0 (usually a missing value)",
+                    line,
+                    lat_term,
+                )
             if not datum(values):
-                add(34, "GEODETIC_DATUM_ASSUMED_WGS84", Severity.WARNING, "coordinates without geodeticDatum", line, DWC + "geodeticDatum")
+                add(
+                    34,
+                    "GEODETIC_DATUM_ASSUMED_WGS84",
+                    Severity.WARNING,
+                    "coordinates without geodeticDatum",
+                    line,
+                    DWC + "geodeticDatum",
+                )
             uncertainty_text = uncertainty(values)
             if uncertainty_text:
                 try:
                     if number(uncertainty_text) <= 0:
-                        add(34, "COORDINATE_UNCERTAINTY_METERS_INVALID", Severity.WARNING, "coordinateUncertaintyInMeters must be > 0", line, DWC + "coordinateUncertaintyInMeters")
+                        add(
+                            34,
+                            "COORDINATE_UNCERTAINTY_METERS_INVALID",
+                            Severity.WARNING,
+                            "coordinateUncertaintyInMeters must be > 0",
+                            line,
+                            DWC + "coordinateUncertaintyInMeters",
+                        )
                 except ValueError:
                     pass
             if box and not box.contains(lat, lon):
                 where = f"W {box.west} E {box.east} N {box.north} S {box.south}"
-                add(46, "COVERAGE_MISMATCH", Severity.LOCAL, f"coordinate {lat}, {lon} is outside the bounding box of {eml} ({where})", line, lat_term)
+                add(
+                    46,
+                    "COVERAGE_MISMATCH",
+                    Severity.LOCAL,
+                    f"coordinate {lat}, {lon} is outside the bounding box of {eml} ({where})",
+                    line,
+                    lat_term,
+                )
 
         self.rules.append(rule)
 
@@ -342,9 +480,23 @@ class RowChecks:
             if dates.start > today + dt.timedelta(days=1):
                 add(33, "RECORDED_DATE_UNLIKELY", Severity.WARNING, f"eventDate {text} is in the future", line, term)
             if has_parts and not _parts_inside(dates, year(values), month(values), day(values)):
-                add(33, "RECORDED_DATE_MISMATCH", Severity.WARNING, f"year/month/day fall outside eventDate {text} (GBIF keeps only the year)", line, term)
+                add(
+                    33,
+                    "RECORDED_DATE_MISMATCH",
+                    Severity.WARNING,
+                    f"year/month/day fall outside eventDate {text} (GBIF keeps only the year)",
+                    line,
+                    term,
+                )
             if temporal and (dates.start < temporal.begin or dates.end > temporal.end):
-                add(46, "COVERAGE_MISMATCH", Severity.LOCAL, f"eventDate {text} is outside the temporal coverage of {eml} ({temporal.begin}/{temporal.end})", line, term)
+                add(
+                    46,
+                    "COVERAGE_MISMATCH",
+                    Severity.LOCAL,
+                    f"eventDate {text} is outside the temporal coverage of {eml} ({temporal.begin}/{temporal.end})",
+                    line,
+                    term,
+                )
 
         self.rules.append(rule)
 
@@ -363,7 +515,14 @@ class RowChecks:
             except ValueError:
                 return
             if dates.start > today + dt.timedelta(days=1):
-                add(33, "IDENTIFIED_DATE_UNLIKELY", Severity.WARNING, f"dateIdentified {text} is in the future", line, term)
+                add(
+                    33,
+                    "IDENTIFIED_DATE_UNLIKELY",
+                    Severity.WARNING,
+                    f"dateIdentified {text} is in the future",
+                    line,
+                    term,
+                )
 
         self.rules.append(rule)
 
@@ -373,11 +532,20 @@ class RowChecks:
                 continue
             get_first, get_second, add = self.getter(first), self.getter(second), self.add
 
-            def rule(line: int, values: list[str], first=first, second=second, get_first=get_first, get_second=get_second) -> None:
+            def rule(
+                line: int, values: list[str], first=first, second=second, get_first=get_first, get_second=get_second
+            ) -> None:
                 has_first, has_second = bool(get_first(values)), bool(get_second(values))
                 if has_first != has_second:
                     present, missing = (first, second) if has_first else (second, first)
-                    add(35, "PAIRED_TERM_MISSING", Severity.WARNING, f"{_local(present)} is set without {_local(missing)}", line, missing)
+                    add(
+                        35,
+                        "PAIRED_TERM_MISSING",
+                        Severity.WARNING,
+                        f"{_local(present)} is set without {_local(missing)}",
+                        line,
+                        missing,
+                    )
 
             self.rules.append(rule)
 
@@ -387,9 +555,24 @@ class RowChecks:
                 continue
             get_flag, get_detail, add = self.getter(flag), self.getter(detail), self.add
 
-            def rule(line: int, values: list[str], flag=flag, detail=detail, code=code, get_flag=get_flag, get_detail=get_detail) -> None:
+            def rule(
+                line: int,
+                values: list[str],
+                flag=flag,
+                detail=detail,
+                code=code,
+                get_flag=get_flag,
+                get_detail=get_detail,
+            ) -> None:
                 if get_flag(values) == "false" and get_detail(values):
-                    add(36, code, Severity.WARNING, f"{_local(flag)} is false but {_local(detail)} is filled", line, flag)
+                    add(
+                        36,
+                        code,
+                        Severity.WARNING,
+                        f"{_local(flag)} is false but {_local(detail)} is filled",
+                        line,
+                        flag,
+                    )
 
             self.rules.append(rule)
 
@@ -407,16 +590,36 @@ class RowChecks:
                 except ValueError:
                     return  # reported by the column rule
                 if number < 0:
-                    add(37, "INDIVIDUAL_COUNT_INVALID", Severity.WARNING, f"individualCount {number} is negative", line, count_term)
+                    add(
+                        37,
+                        "INDIVIDUAL_COUNT_INVALID",
+                        Severity.WARNING,
+                        f"individualCount {number} is negative",
+                        line,
+                        count_term,
+                    )
                 elif (number == 0) != (status(values) == "absent") and status(values):
-                    add(37, "INDIVIDUAL_COUNT_CONFLICTS_WITH_OCCURRENCE_STATUS", Severity.WARNING, f"individualCount {number} with occurrenceStatus {status(values)}", line, count_term)
+                    add(
+                        37,
+                        "INDIVIDUAL_COUNT_CONFLICTS_WITH_OCCURRENCE_STATUS",
+                        Severity.WARNING,
+                        f"individualCount {number} with occurrenceStatus {status(values)}",
+                        line,
+                        count_term,
+                    )
 
             self.rules.append(count_rule)
         if not self.is_occurrence:
             return
         basis_term = DWC + "basisOfRecord"
         if not self.has(basis_term):
-            self.add(32, "BASIS_OF_RECORD_INVALID", Severity.BLOCKING, "no basisOfRecord column (the IPT refuses to publish)", term=basis_term)
+            self.add(
+                32,
+                "BASIS_OF_RECORD_INVALID",
+                Severity.BLOCKING,
+                "no basisOfRecord column (the IPT refuses to publish)",
+                term=basis_term,
+            )
         else:
             known = vocabulary("http://rs.gbif.org/vocabulary/dwc/basis_of_record_2024-02-19.xml")
             allowed = {value.casefold() for value in known.identifiers} if known else set()
@@ -427,7 +630,14 @@ class RowChecks:
                 if not value:
                     add(32, "BASIS_OF_RECORD_INVALID", Severity.BLOCKING, "basisOfRecord is empty", line, basis_term)
                 elif value.casefold() not in allowed:
-                    add(32, "BASIS_OF_RECORD_INVALID", Severity.BLOCKING, f"{short(value)} is not a Darwin Core basisOfRecord (MachineObservation for camera traps)", line, basis_term)
+                    add(
+                        32,
+                        "BASIS_OF_RECORD_INVALID",
+                        Severity.BLOCKING,
+                        f"{short(value)} is not a Darwin Core basisOfRecord (MachineObservation for camera traps)",
+                        line,
+                        basis_term,
+                    )
 
             self.rules.append(basis_rule)
         for term in (DWC + "scientificName", DWC + "kingdom"):
@@ -448,7 +658,14 @@ class RowChecks:
 
             def event_rule(line: int, values: list[str]) -> None:
                 if values[event_index] and values[event_index] != values[coreid]:
-                    add(28, "OCCURRENCE_EVENT_MISMATCH", Severity.LOCAL, f"eventID {short(values[event_index])} differs from the coreid {short(values[coreid])}", line, DWC + "eventID")
+                    add(
+                        28,
+                        "OCCURRENCE_EVENT_MISMATCH",
+                        Severity.LOCAL,
+                        f"eventID {short(values[event_index])} differs from the coreid {short(values[coreid])}",
+                        line,
+                        DWC + "eventID",
+                    )
 
             self.rules.append(event_rule)
 
@@ -466,9 +683,23 @@ class RowChecks:
                 return
             licence = _licence(value)
             if licence is None:
-                add(40, "LICENSE_UNSUPPORTED", Severity.WARNING, f"{short(value)} is not CC0 1.0, CC BY 4.0 or CC BY-NC 4.0", line, term)
+                add(
+                    40,
+                    "LICENSE_UNSUPPORTED",
+                    Severity.WARNING,
+                    f"{short(value)} is not CC0 1.0, CC BY 4.0 or CC BY-NC 4.0",
+                    line,
+                    term,
+                )
             elif dataset and licence != dataset:
-                add(40, "LICENSE_CONFLICT", Severity.LOCAL, f"record licence {licence} differs from the dataset licence {dataset} in {eml}", line, term)
+                add(
+                    40,
+                    "LICENSE_CONFLICT",
+                    Severity.LOCAL,
+                    f"record licence {licence} differs from the dataset licence {dataset} in {eml}",
+                    line,
+                    term,
+                )
 
         self.rules.append(rule)
 
@@ -483,7 +714,14 @@ class RowChecks:
                 def type_rule(line: int, values: list[str], term=term, get=get) -> None:
                     value = get(values)
                     if value and value.replace(" ", "").casefold() != "stillimage":
-                        add(39, "MULTIMEDIA_TYPE", Severity.WARNING, f"type {short(value)} is not StillImage", line, term)
+                        add(
+                            39,
+                            "MULTIMEDIA_TYPE",
+                            Severity.WARNING,
+                            f"type {short(value)} is not StillImage",
+                            line,
+                            term,
+                        )
 
                 self.rules.append(type_rule)
         for term in (DCTERMS + "format", DC + "format"):
@@ -496,7 +734,14 @@ class RowChecks:
                         try:
                             parse_mime_type(value)
                         except ValueError as error:
-                            add(39, "MULTIMEDIA_FORMAT_INVALID", Severity.WARNING, f"{short(value)}: {error}", line, term)
+                            add(
+                                39,
+                                "MULTIMEDIA_FORMAT_INVALID",
+                                Severity.WARNING,
+                                f"{short(value)}: {error}",
+                                line,
+                                term,
+                            )
 
                 self.rules.append(format_rule)
         media_term = DCTERMS + "identifier" if self.has(DCTERMS + "identifier") else AC + "accessURI"
@@ -528,7 +773,15 @@ class RowChecks:
             except ValueError:
                 return  # reported by the column rule
             if version > FORMAT_VERSION:
-                add(0, "FORMAT_VERSION_UNSUPPORTED", Severity.BLOCKING, f"archive format version {version} is newer than this toolkit reads ({FORMAT_VERSION}); upgrade the toolkit", line, FORMAT_VERSION_TERM)
+                add(
+                    0,
+                    "FORMAT_VERSION_UNSUPPORTED",
+                    Severity.BLOCKING,
+                    f"archive format version {version} is newer than this toolkit reads ({FORMAT_VERSION}); upgrade "
+                    "the toolkit",
+                    line,
+                    FORMAT_VERSION_TERM,
+                )
 
         self.rules.append(rule)
 
@@ -548,15 +801,36 @@ class RowChecks:
             if "\\N" in text or "ull" in text or "ULL" in text:
                 for index, value in enumerate(values):
                     if value == "\\N" or value.casefold() == "null":
-                        at(23, "LITERAL_NULL", Severity.WARNING, f"literal {value} (some readers turn it into an empty value)", line, index)
+                        at(
+                            23,
+                            "LITERAL_NULL",
+                            Severity.WARNING,
+                            f"literal {value} (some readers turn it into an empty value)",
+                            line,
+                            index,
+                        )
             if "&" in text and _HTML_ENTITY.search(text):
                 for index, value in enumerate(values):
                     if "&" in value and _HTML_ENTITY.search(value):
-                        at(23, "HTML_ENTITY", Severity.WARNING, f"HTML entity {_HTML_ENTITY.search(value).group(0)} (GBIF unescapes it)", line, index)
+                        at(
+                            23,
+                            "HTML_ENTITY",
+                            Severity.WARNING,
+                            f"HTML entity {_HTML_ENTITY.search(value).group(0)} (GBIF unescapes it)",
+                            line,
+                            index,
+                        )
             if emails and "@" in text and EMAIL.search(text):
                 for index, value in enumerate(values):
                     if "@" in value and EMAIL.search(value):
-                        at(47, "PERSONAL_DATA_EMAIL", Severity.LOCAL, "e-mail address in a data file of the gbif profile", line, index)
+                        at(
+                            47,
+                            "PERSONAL_DATA_EMAIL",
+                            Severity.LOCAL,
+                            "e-mail address in a data file of the gbif profile",
+                            line,
+                            index,
+                        )
 
         self.rules.append(rule)
 

@@ -1,5 +1,6 @@
 """Parsing single values by their syntax. Each parser returns the parsed value or raises
 ValueError with a short reason; callers turn that into a Finding."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -102,7 +103,10 @@ _FAST_PATTERNS = {
     Kind.BOOLEAN: re.compile(r"true|false"),
 }
 _FAST_CONVERTERS = {
-    Kind.DATETIME: (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}:\d{2})?"), dt.datetime.fromisoformat),
+    Kind.DATETIME: (
+        re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}:\d{2})?"),
+        dt.datetime.fromisoformat,
+    ),
     Kind.DATE: (_DATE, dt.date.fromisoformat),
 }
 

@@ -4,6 +4,7 @@
 
 See docs/eml.md for the model, the licences, the consent rule and the checks.
 """
+
 from .checks import check_eml
 from .document import SCHEMA_LOCATION, EmlError, UnsafeXml
 from .licences import CC0_1_0, CC_BY_4_0, CC_BY_NC_4_0, GBIF_LICENCES, Licence, parse_licence

@@ -7,6 +7,7 @@ citable authors (WARNING) · 45 pubDate, contact, creator, scope and packageId (
 e-mail addresses, no personal names without consent (LOCAL). Item 46, coverage against the data,
 belongs to the archive validator, which has the data; it reads the coverage with read_eml.
 """
+
 from __future__ import annotations
 
 import re

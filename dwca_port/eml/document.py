@@ -4,6 +4,7 @@ Parsing goes through dwca_port.schemas.safe_parser (no entity resolution, no DTD
 A DOCTYPE is refused outright: EML never needs one, and it is how entity-expansion ("billion
 laughs") and external-entity (file read) attacks are delivered.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -72,8 +73,7 @@ class UnsafeXml(EmlError):
 
 
 _DOCTYPE_REFUSED = (
-    "the document has a DOCTYPE; EML needs none, and DTD entities (entity expansion, external "
-    "entities) are refused"
+    "the document has a DOCTYPE; EML needs none, and DTD entities (entity expansion, external entities) are refused"
 )
 
 # How libxml2 words it when it stops an entity bomb the byte search could not see (UTF-16).

@@ -3,6 +3,7 @@
 GBIF indexes a dataset only under CC0 1.0, CC BY 4.0 or CC BY-NC 4.0 (gbif-api `License` enum,
 IPT `applying-license.adoc`); anything else, "All rights reserved" included, is refused.
 """
+
 from __future__ import annotations
 
 import re

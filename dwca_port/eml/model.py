@@ -7,6 +7,7 @@ Privacy (reference dwca-standards.md item 47, DESIGN.md section 5): a Party has 
 at all, and a personal name is only written for a person who consented, which the document
 expresses by a user id on the same party (see Party.name_consented and docs/eml.md).
 """
+
 from __future__ import annotations
 
 import datetime

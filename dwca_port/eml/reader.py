@@ -5,6 +5,7 @@ additionalMetadata, ...) are ignored; so are values that cannot be parsed (a bou
 non-numeric edge, a date that is not a date). Whether a document is acceptable is the job of
 checks.check_eml; the reader only refuses what is not safe or not EML at all.
 """
+
 from __future__ import annotations
 
 import datetime

@@ -10,6 +10,7 @@ holder may contain any punctuation):
 
 "This work is licensed under a " is the IPT's own wording, so IPT documents read back cleanly.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple

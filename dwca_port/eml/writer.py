@@ -4,6 +4,7 @@ Where the two schemas differ, the writer keeps to what both accept: the profile'
 and single-para additionalInfo/intellectualRights/funding, and EML 2.2.0's required descriptor
 attributes. Output is deterministic: the same metadata always gives the same bytes.
 """
+
 from __future__ import annotations
 
 import datetime

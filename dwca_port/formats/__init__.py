@@ -1,6 +1,7 @@
 """Tables <-> bytes, as Django's serializers are for models: the Darwin Core Archive (a zip,
 formats/dwca.py) and the JSON interchange form (formats/json.py) write the same declared tables
 and read them back for the importer through one interface (`TableSource`)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """What every format shares: a table source for the importer, and the summary of a written table."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

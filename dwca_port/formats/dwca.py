@@ -6,6 +6,7 @@ archives of unchanged data differ only in the EML's dates and package id.
 Reading: `ArchiveSource` gives the importer each declared table's rows, read through the safe
 zip reader (dwca_port/archive.py) with the settings the archive's own meta.xml declares.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -22,18 +23,20 @@ from dwca_port.dataset import dataset_metadata
 from dwca_port.eml import write_eml
 from dwca_port.findings import Finding
 from dwca_port.formats.base import Row, SourceError, TableSummary
-from dwca_port.tabular import TableReader, TableWriter, TabularError, dialect_for_profile
 from dwca_port.meta import MetaXmlError, read_meta_xml, write_meta_xml
 from dwca_port.postgres.copy import BLOCK, copy_rows, fetch_rows
 from dwca_port.tables import Table
 from dwca_port.tables.context import ExportContext
+from dwca_port.tabular import TableReader, TableWriter, TabularError, dialect_for_profile
 
 PROGRESS_EVERY = 100_000
 
 Say = Callable[[str], None]
 
 
-def write_archive(path: Path, context: ExportContext, tables: tuple[Table, ...], in_sql: bool, say: Say) -> list[TableSummary]:
+def write_archive(
+    path: Path, context: ExportContext, tables: tuple[Table, ...], in_sql: bool, say: Say
+) -> list[TableSummary]:
     """Write the tables as an archive at `path`; `in_sql` lets PostgreSQL format the rows of the
     tables that have an SQL form."""
     summaries = []
@@ -45,7 +48,9 @@ def write_archive(path: Path, context: ExportContext, tables: tuple[Table, ...],
     return summaries
 
 
-def _write_table(archive: zipfile.ZipFile, table: Table, context: ExportContext, in_sql: bool, say: Say) -> TableSummary:
+def _write_table(
+    archive: zipfile.ZipFile, table: Table, context: ExportContext, in_sql: bool, say: Say
+) -> TableSummary:
     dialect = dialect_for_profile(context.profile)
     statements = table.sql(context) if in_sql and table.sql else None
     with archive.open(_member(table.file), "w", force_zip64=True) as member, _blocks(member) as stream:
@@ -56,11 +61,18 @@ def _write_table(archive: zipfile.ZipFile, table: Table, context: ExportContext,
             # The full dialect is PostgreSQL's CSV with a TAB delimiter: the server writes the file.
             for statement in statements:
                 done = copied
-                copied += copy_rows(statement, stream, lambda rows: say(f"{table.file}: {done + rows:,} rows"),
-                                    every=PROGRESS_EVERY)
+                copied += copy_rows(
+                    statement,
+                    stream,
+                    lambda rows, done=done: say(f"{table.file}: {done + rows:,} rows"),
+                    every=PROGRESS_EVERY,
+                )
         else:
-            rows = (table.rows(context) if statements is None
-                    else (row for statement in statements for row in fetch_rows(statement)))
+            rows = (
+                table.rows(context)
+                if statements is None
+                else (row for statement in statements for row in fetch_rows(statement))
+            )
             for row in rows:
                 writer.write_row(["" if cell is None else cell for cell in row])
                 if writer.rows_written % PROGRESS_EVERY == 0:
@@ -167,8 +179,9 @@ class ArchiveSource:
 
         try:
             with self._archive.open(descriptor.file) as stream:
-                reader = TableReader(stream, descriptor.dialect, member=descriptor.file, width=descriptor.width,
-                                     on_finding=refuse)
+                reader = TableReader(
+                    stream, descriptor.dialect, member=descriptor.file, width=descriptor.width, on_finding=refuse
+                )
                 for line, values in reader:
                     yield line, [values[i] if i is not None else None for i in positions]
         except (ArchiveError, TabularError) as error:

@@ -10,6 +10,7 @@ booleans, nested JSON; UUIDs and dates as strings). It is written by streaming t
 generators as the archive and read back into the same cells, so the importer has one path.
 Reading holds the document in memory: the archive is the form for big projects.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -83,16 +84,19 @@ def write_json(path: Path, context: ExportContext, tables: tuple[Table, ...]) ->
         out.write(f'"exported_at": {json.dumps(datetime.datetime.now().isoformat(timespec="seconds"))},\n')
         out.write(f'"time_zone": {json.dumps(settings.TIME_ZONE)},\n')
         for section, members in sections.items():
-            out.write(f'{json.dumps(section)}: ' + ("" if section == "project" else "{\n"))
+            out.write(f"{json.dumps(section)}: " + ("" if section == "project" else "{\n"))
             for position, table in enumerate(members):
                 rows = 0
                 names = [c.name for c in table.columns[1:]]  # the core link is an archive notion
                 kinds = [c.kind for c in table.columns[1:]]
                 if section != "project":
-                    out.write(f'{json.dumps(_key(table))}: [')
+                    out.write(f"{json.dumps(_key(table))}: [")
                 for row in table.rows(context):
-                    record = json.dumps({name: _to_json(kind, cell) for name, kind, cell in zip(names, kinds, row[1:])},
-                                        ensure_ascii=False, sort_keys=True)
+                    record = json.dumps(
+                        {name: _to_json(kind, cell) for name, kind, cell in zip(names, kinds, row[1:])},
+                        ensure_ascii=False,
+                        sort_keys=True,
+                    )
                     out.write(record if section == "project" else ("," if rows else "") + "\n  " + record)
                     rows += 1
                 if section != "project":
@@ -113,20 +117,42 @@ class JsonSource:
             with Path(path).open(encoding="utf-8") as handle:
                 self._document = json.load(handle)
         except UnicodeDecodeError as error:
-            raise SourceError(Finding(17, "ENCODING_INVALID", Severity.LOCAL,
-                                      f"not UTF-8 at byte {error.start}", file=self._file)) from None
+            raise SourceError(
+                Finding(17, "ENCODING_INVALID", Severity.LOCAL, f"not UTF-8 at byte {error.start}", file=self._file)
+            ) from None
         except json.JSONDecodeError as error:
-            raise SourceError(Finding(0, "JSON_INVALID", Severity.BLOCKING,
-                                      f"not JSON: {error.msg}", file=self._file, line=error.lineno,
-                                      column=error.colno)) from None
+            raise SourceError(
+                Finding(
+                    0,
+                    "JSON_INVALID",
+                    Severity.BLOCKING,
+                    f"not JSON: {error.msg}",
+                    file=self._file,
+                    line=error.lineno,
+                    column=error.colno,
+                )
+            ) from None
         if not isinstance(self._document, dict) or "format_version" not in self._document:
-            raise SourceError(Finding(0, "JSON_NOT_AN_EXPORT", Severity.BLOCKING,
-                                      "no format_version: not an Antenna project export", file=self._file))
+            raise SourceError(
+                Finding(
+                    0,
+                    "JSON_NOT_AN_EXPORT",
+                    Severity.BLOCKING,
+                    "no format_version: not an Antenna project export",
+                    file=self._file,
+                )
+            )
         version = self._document["format_version"]
         if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise SourceError(Finding(0, "FORMAT_VERSION_UNSUPPORTED", Severity.BLOCKING,
-                                      f"format_version {version!r}: this toolkit reads up to {FORMAT_VERSION}",
-                                      file=self._file))
+            raise SourceError(
+                Finding(
+                    0,
+                    "FORMAT_VERSION_UNSUPPORTED",
+                    Severity.BLOCKING,
+                    f"format_version {version!r}: this toolkit reads up to {FORMAT_VERSION}",
+                    file=self._file,
+                )
+            )
         self._root = str((self._document.get("project") or {}).get("projectID", ""))
 
     def _records(self, table: Table) -> list[dict] | None:
@@ -151,11 +177,20 @@ class JsonSource:
     def rows(self, table: Table) -> Iterator[Row]:
         records = self._records(table) or []
         if not isinstance(records, list):
-            raise SourceError(Finding(0, "JSON_SHAPE", Severity.BLOCKING, f"{_key(table)} is not a list", file=self._file))
+            raise SourceError(
+                Finding(0, "JSON_SHAPE", Severity.BLOCKING, f"{_key(table)} is not a list", file=self._file)
+            )
         for position, record in enumerate(records, start=1):
             if not isinstance(record, dict):
-                raise SourceError(Finding(0, "JSON_SHAPE", Severity.BLOCKING,
-                                          f"{_key(table)}[{position}] is not an object", file=self._file))
+                raise SourceError(
+                    Finding(
+                        0,
+                        "JSON_SHAPE",
+                        Severity.BLOCKING,
+                        f"{_key(table)}[{position}] is not an object",
+                        file=self._file,
+                    )
+                )
             cells = [self._root] + [_from_json(c.kind, record.get(c.name)) for c in table.columns[1:]]
             yield position, cells
 

@@ -10,6 +10,7 @@ PostgreSQL writer still has the archived cells in its staging tables, so the com
 query per model (`compare_staged`: typed values compared in SQL, counts per column) and only
 the examples are formatted in Python.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -45,7 +46,9 @@ def compare_from_archive(state: ImportState, node: graph.Node) -> None:
     for batch in batched(state.parsed_rows(table)):
         current = {
             record[0]: record[1:]
-            for record in node.model._base_manager.filter(uuid__in=[v[id_term] for _, v in batch]).values_list("uuid", *paths)
+            for record in node.model._base_manager.filter(uuid__in=[v[id_term] for _, v in batch]).values_list(
+                "uuid", *paths
+            )
         }
         for _, values in batch:
             now = current.get(values[id_term])
@@ -57,8 +60,9 @@ def compare_from_archive(state: ImportState, node: graph.Node) -> None:
                     _note_example(state, node, values[id_term], column.field, archived, recomputed)
 
 
-def compare_staged(state: ImportState, node: graph.Node, table: Table, staged: str,
-                   execute: Callable[[str], list]) -> None:
+def compare_staged(
+    state: ImportState, node: graph.Node, table: Table, staged: str, execute: Callable[[str], list]
+) -> None:
     """Archived cells (in the staging table `staged`) against the recomputed values, in SQL."""
     model = node.model
     compared = []  # (column, archived SQL, current SQL)
@@ -68,7 +72,9 @@ def compare_staged(state: ImportState, node: graph.Node, table: Table, staged: s
         field = model._meta.get_field(column.field)
         if field.is_relation:
             target = field.related_model._meta
-            current = f"(SELECT r.uuid FROM {qn(target.db_table)} r WHERE r.{qn(target.pk.column)} = t.{qn(field.column)})"
+            current = (
+                f"(SELECT r.uuid FROM {qn(target.db_table)} r WHERE r.{qn(target.pk.column)} = t.{qn(field.column)})"
+            )
         elif column.kind in TEXT_KINDS:
             current = f"t.{qn(field.column)}::text"
         else:
@@ -86,8 +92,9 @@ def compare_staged(state: ImportState, node: graph.Node, table: Table, staged: s
     if wanted <= 0 or not any(counts):
         return
     cells = ", ".join(f"s.c{table.columns.index(column)}, {current}" for column, _, current in compared)
-    rows = execute(f"SELECT lower({id_cell}), {cells} {source} WHERE {' OR '.join(differs)} "
-                   f"ORDER BY s.line LIMIT {int(wanted)}")
+    rows = execute(
+        f"SELECT lower({id_cell}), {cells} {source} WHERE {' OR '.join(differs)} ORDER BY s.line LIMIT {int(wanted)}"
+    )
     for row_uuid, *pairs in rows:
         for (column, _, _), cell, value in zip(compared, pairs[0::2], pairs[1::2]):
             archived = format_value(column.kind, parse_value(column.kind, cell))

@@ -2,14 +2,14 @@
 project row becomes the import's project, extras with an `apply` are applied (a member's
 roles), and rows whose secrets did not travel are reported (storage credentials to enter
 again). Both writers' rows go through here, so each effect is written once."""
+
 from __future__ import annotations
 
+from ami.main.models import Project
 from dwca_port import graph
 from dwca_port.graph import ExtraValueError
 from dwca_port.importer.state import ImportState
 from dwca_port.tables import ANTENNA
-
-from ami.main.models import Project
 
 
 def after_rows(state: ImportState, node: graph.Node) -> None:
@@ -25,7 +25,9 @@ def after_rows(state: ImportState, node: graph.Node) -> None:
     for extra in applied:
         term = ANTENNA + extra.name
         try:
-            extra.apply(state.project, [(line, values[table.identifier_term], values.get(term)) for line, values in rows])
+            extra.apply(
+                state.project, [(line, values[table.identifier_term], values.get(term)) for line, values in rows]
+            )
         except ExtraValueError as error:
             raise state.fail(table, error.line, table.index_of(term), str(error)) from None
     if node.secret:

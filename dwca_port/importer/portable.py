@@ -4,6 +4,7 @@ Relations to other project rows are resolved with one lookup by UUID per batch a
 never one query per row, and rows are written with bulk_create (new) or one prepared UPDATE
 (--on-conflict=update). Relations of a model to itself are set once all its rows exist.
 """
+
 from __future__ import annotations
 
 import uuid as uuid_module
@@ -36,7 +37,9 @@ class PortableWriter:
             existing = []
             for batch in batched(self.state.rows(table)):
                 uuids = [cells[index] for _, cells in batch if cells[index]]
-                existing += [str(u) for u in node.model._base_manager.filter(uuid__in=uuids).values_list("uuid", flat=True)]
+                existing += [
+                    str(u) for u in node.model._base_manager.filter(uuid__in=uuids).values_list("uuid", flat=True)
+                ]
             if existing:
                 found[node.label] = sorted(existing)
         return found
@@ -51,7 +54,9 @@ class PortableWriter:
         self_refs = [f for f in node.foreign_keys() if f.related_model is model]
         deferred: list[tuple[uuid_module.UUID, str, uuid_module.UUID]] = []
         for batch in batched(state.parsed_rows(table)):
-            existing = dict(model._base_manager.filter(uuid__in=[v[id_term] for _, v in batch]).values_list("uuid", "pk"))
+            existing = dict(
+                model._base_manager.filter(uuid__in=[v[id_term] for _, v in batch]).values_list("uuid", "pk")
+            )
             targets = _project_targets(node, table, batch, self_refs)
             new, changed = [], []
             for line, values in batch:
@@ -100,8 +105,9 @@ def _project_targets(node: graph.Node, table: Table, batch, self_refs) -> dict[s
             continue
         term = table.term_of(relation.name)
         wanted = {values[term] for _, values in batch if values.get(term) is not None}
-        targets[relation.name] = dict(
-            target.model._base_manager.filter(uuid__in=wanted).values_list("uuid", "pk")) if wanted else {}
+        targets[relation.name] = (
+            dict(target.model._base_manager.filter(uuid__in=wanted).values_list("uuid", "pk")) if wanted else {}
+        )
     return targets
 
 
@@ -113,7 +119,9 @@ def _link_self_references(model, deferred) -> None:
     for attname, pairs in by_field.items():
         relation = next(f for f in model._meta.concrete_fields if f.attname == attname)
         for batch in batched(pairs):
-            pks = dict(model._base_manager.filter(uuid__in={u for pair in batch for u in pair}).values_list("uuid", "pk"))
+            pks = dict(
+                model._base_manager.filter(uuid__in={u for pair in batch for u in pair}).values_list("uuid", "pk")
+            )
             rows = []
             for row, target in batch:
                 if row in pks:
@@ -135,13 +143,19 @@ def write_links(state: ImportState, table: Table) -> None:
     for batch in batched(state.parsed_rows(table)):
         owners = _pks(state, node, {v[owner_term] for _, v in batch})
         linked = _pks(state, target_node, {v[target_term] for _, v in batch})
-        pairs = {(owners[v[owner_term]], linked[v[target_term]]) for _, v in batch
-                 if v[owner_term] in owners and v[target_term] in linked}
-        present = set(through.objects.filter(**{f"{source_name}_id__in": {a for a, _ in pairs},
-                                                f"{target_name}_id__in": {b for _, b in pairs}})
-                      .values_list(f"{source_name}_id", f"{target_name}_id"))
+        pairs = {
+            (owners[v[owner_term]], linked[v[target_term]])
+            for _, v in batch
+            if v[owner_term] in owners and v[target_term] in linked
+        }
+        present = set(
+            through.objects.filter(
+                **{f"{source_name}_id__in": {a for a, _ in pairs}, f"{target_name}_id__in": {b for _, b in pairs}}
+            ).values_list(f"{source_name}_id", f"{target_name}_id")
+        )
         through.objects.bulk_create(
-            [through(**{f"{source_name}_id": a, f"{target_name}_id": b}) for a, b in sorted(pairs - present)])
+            [through(**{f"{source_name}_id": a, f"{target_name}_id": b}) for a, b in sorted(pairs - present)]
+        )
         created += len(pairs - present)
         skipped += len(pairs & present)
     counts = state.report.models[f"{node.label}.{table.link}"]

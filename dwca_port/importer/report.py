@@ -1,4 +1,5 @@
 """What an import did: rows per model, conflicts, taxa decisions, users, caches."""
+
 from __future__ import annotations
 
 from collections import defaultdict

@@ -14,6 +14,7 @@
    report says what was created, skipped, updated, dropped and decided.
 `dry_run` runs the same path and rolls back.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -45,7 +46,9 @@ class _Rollback(Exception):
     """Raised at the end of a dry run to undo everything."""
 
 
-def import_project(path: str | Path, options: ImportOptions | None = None, progress: TextIO | None = sys.stderr) -> ImportReport:
+def import_project(
+    path: str | Path, options: ImportOptions | None = None, progress: TextIO | None = sys.stderr
+) -> ImportReport:
     """Import the project in the archive (or JSON document) at `path`."""
     options = options or ImportOptions()
     if options.on_conflict not in CONFLICT_MODES:
@@ -69,7 +72,9 @@ def _validate_first(path: str | Path) -> None:
         more = len(report.blocking) - 1
         # A finding about the whole archive names no member: say which file was given.
         prefix = "" if first.file else f"{path}: "
-        raise ImportRefused(f"{prefix}{first}" + (f" (and {more} more blocking findings; run validate_archive for all)" if more else ""))
+        raise ImportRefused(
+            f"{prefix}{first}" + (f" (and {more} more blocking findings; run validate_archive for all)" if more else "")
+        )
 
 
 def run_import(source: TableSource, options: ImportOptions, progress: TextIO | None = sys.stderr) -> ImportReport:
@@ -114,8 +119,10 @@ def _write(state: ImportState, writer: PortableWriter | StagingWriter) -> None:
 def _check_format(state: ImportState) -> None:
     table = state.tables[graph.ROOT.label]
     if not state.source.has(table):
-        raise ImportRefused(f"{state.source.label}: no Antenna project table (rowType {table.row_type}); "
-                            "only a full-profile archive can be imported")
+        raise ImportRefused(
+            f"{state.source.label}: no Antenna project table (rowType {table.row_type}); "
+            "only a full-profile archive can be imported"
+        )
     rows = list(state.parsed_rows(table))
     if len(rows) != 1:
         raise state.fail(table, None, None, f"holds {len(rows)} projects; an archive holds exactly one")
@@ -123,21 +130,32 @@ def _check_format(state: ImportState) -> None:
     version_term, zone_term = ANTENNA + "formatVersion", ANTENNA + "timeZone"
     version = values.get(version_term)
     if version is None or version > FORMAT_VERSION:
-        raise state.fail(table, line, table.index_of(version_term),
-                         f"format version {version} is newer than this toolkit reads ({FORMAT_VERSION}); upgrade it")
+        raise state.fail(
+            table,
+            line,
+            table.index_of(version_term),
+            f"format version {version} is newer than this toolkit reads ({FORMAT_VERSION}); upgrade it",
+        )
     zone = values.get(zone_term)
     if zone and zone != settings.TIME_ZONE:
-        raise state.fail(table, line, table.index_of(zone_term),
-                         f"local times are in {zone}, this instance stores {settings.TIME_ZONE}")
+        raise state.fail(
+            table,
+            line,
+            table.index_of(zone_term),
+            f"local times are in {zone}, this instance stores {settings.TIME_ZONE}",
+        )
 
 
 def _refuse_conflicts(conflicts: dict[str, list[str]]) -> None:
     if conflicts:
         total = sum(len(v) for v in conflicts.values())
-        listing = "; ".join(f"{label}: {len(v)} ({', '.join(v[:3])}{', ...' if len(v) > 3 else ''})"
-                            for label, v in conflicts.items())
-        raise ImportRefused(f"{total} rows of the archive already exist here (by UUID): {listing}. "
-                            "Nothing was written; use --on-conflict=skip or --on-conflict=update.")
+        listing = "; ".join(
+            f"{label}: {len(v)} ({', '.join(v[:3])}{', ...' if len(v) > 3 else ''})" for label, v in conflicts.items()
+        )
+        raise ImportRefused(
+            f"{total} rows of the archive already exist here (by UUID): {listing}. "
+            "Nothing was written; use --on-conflict=skip or --on-conflict=update."
+        )
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ without a usable password: placeholders their owners claim by resetting the pass
 tables are small (thousands of taxa at most), so they are read whole and resolved in memory;
 every lookup is still one query per table, not per row.
 """
+
 from __future__ import annotations
 
 from django.contrib.auth.hashers import make_password

@@ -24,6 +24,7 @@ dropped at commit, and SQL does per column what parse_value + stored_value do:
 No Python structure grows with the number of rows: rows stream from the archive into COPY, and
 everything else is SQL.
 """
+
 from __future__ import annotations
 
 import json
@@ -112,8 +113,10 @@ class StagingWriter:
     def _stage(self, node: graph.Node, table: Table) -> Staged:
         name = f"dwca_stage_{node.model._meta.db_table}"
         columns = ", ".join(f"c{i} text" for i in range(len(table.columns)))
-        self.execute(f"DROP TABLE IF EXISTS pg_temp.{name}; "
-                     f"CREATE TEMP TABLE {name} (line integer NOT NULL, {columns}) ON COMMIT DROP")
+        self.execute(
+            f"DROP TABLE IF EXISTS pg_temp.{name}; "
+            f"CREATE TEMP TABLE {name} (line integer NOT NULL, {columns}) ON COMMIT DROP"
+        )
         rewrites = self._json_rewrites(table)
         checked = [index for index, column in enumerate(table.columns) if column.kind in CANONICAL]
         canonical = re.compile("\t".join(f"(?:{CANONICAL[table.columns[index].kind]})?" for index in checked))
@@ -127,16 +130,24 @@ class StagingWriter:
                         cells[index] = rewrite(line, cells[index])
                     copy.write_row((line, *cells))
                     count += 1
-        except (DatabaseError, psycopg.Error) as error:  # (a NUL character, say: the reader reports it, the validator refuses it)
-            raise ImportRefused(f"{self.state.source.member(table)}: the database refused the rows: {one_line(error)}") from None
+        except (
+            DatabaseError,
+            psycopg.Error,
+        ) as error:  # (a NUL character, say: the reader reports it, the validator refuses it)
+            raise ImportRefused(
+                f"{self.state.source.member(table)}: the database refused the rows: {one_line(error)}"
+            ) from None
         self.execute(f"ANALYZE {name}")  # temp tables get no autovacuum statistics
         self.state.say(f"{table.file}: {count} rows staged")
         return Staged(node, table, name, count)
 
     def _json_rewrites(self, table: Table) -> list:
         """(column index, rewrite) for the JSON columns of a model field."""
-        return [(index, self._json_rewrite(table, index)) for index, column in enumerate(table.columns)
-                if column.kind is Kind.JSON and column.field]
+        return [
+            (index, self._json_rewrite(table, index))
+            for index, column in enumerate(table.columns)
+            if column.kind is Kind.JSON and column.field
+        ]
 
     def _json_rewrite(self, table, index):
         fail = self.state.fail
@@ -192,9 +203,12 @@ class StagingWriter:
                 cursor.executemany("INSERT INTO dwca_fix (col, value, line) VALUES (%s, %s, %s)", fixes)
 
     def _apply_rewrites(self, staged: Staged) -> None:
-        for col, in self.execute("SELECT DISTINCT col FROM dwca_fix ORDER BY col"):
-            self.execute(f"UPDATE {staged.name} s SET c{int(col)} = f.value FROM dwca_fix f "
-                         "WHERE f.col = %s AND f.line = s.line", [col])
+        for (col,) in self.execute("SELECT DISTINCT col FROM dwca_fix ORDER BY col"):
+            self.execute(
+                f"UPDATE {staged.name} s SET c{int(col)} = f.value FROM dwca_fix f "
+                "WHERE f.col = %s AND f.line = s.line",
+                [col],
+            )
         self.execute("TRUNCATE dwca_fix")
 
     # -- conflicts, shared rows --------------------------------------------------------------------
@@ -204,10 +218,12 @@ class StagingWriter:
         found = {}
         for label, staged in self.staged.items():
             table = qn(staged.node.model._meta.db_table)
-            rows = self.execute(f"SELECT t.uuid::text FROM {staged.name} s JOIN {table} t "
-                                f"ON t.uuid = NULLIF({staged.id_cell}, '')::uuid ORDER BY 1")
+            rows = self.execute(
+                f"SELECT t.uuid::text FROM {staged.name} s JOIN {table} t "
+                f"ON t.uuid = NULLIF({staged.id_cell}, '')::uuid ORDER BY 1"
+            )
             if rows:
-                found[label] = [uuid for uuid, in rows]
+                found[label] = [uuid for (uuid,) in rows]
         return found
 
     def begin_writing(self) -> None:
@@ -219,7 +235,9 @@ class StagingWriter:
                     for archived, pk in mapping.items():
                         copy.write_row((label, str(archived), pk))
             cursor.execute("ANALYZE dwca_shared")
-        self._note_dropped([label for label in self.state.dropped if graph.NODES_BY_LABEL[label].scope is not Scope.PROJECT])
+        self._note_dropped(
+            [label for label in self.state.dropped if graph.NODES_BY_LABEL[label].scope is not Scope.PROJECT]
+        )
 
     def _note_dropped(self, labels) -> None:
         """Rows the portable path dropped (state.dropped: users not found...) into dwca_dropped."""
@@ -248,7 +266,7 @@ class StagingWriter:
         except DatabaseError as error:
             raise self._diagnose(staged, error) from None
         if state.options.on_conflict == "update":
-            (created, updated), = result
+            ((created, updated),) = result
         else:
             created, updated = result, 0
         dropped = 0
@@ -267,8 +285,9 @@ class StagingWriter:
     def _analyze_if_grown(self, model, created: int) -> None:
         """Statistics for the joins and the cache recomputation that follow: autovacuum would
         analyze a table that grew by a tenth only later, and the planner would take it for empty."""
-        (known,), = self.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass",
-                                 [model._meta.db_table])
+        ((known,),) = self.execute(
+            "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table]
+        )
         if created > 0.1 * known + 50:
             self.execute(f"ANALYZE {qn(model._meta.db_table)}")
 
@@ -277,20 +296,28 @@ class StagingWriter:
         note them in dwca_dropped, so that references to them become null."""
         node, state = staged.node, self.state
         cells = ", ".join(f"{cell}, {resolved}" for _, cell, resolved in statement.required)
-        missing = " OR ".join(f"({cell} IS NOT NULL AND {resolved} IS NULL)" for _, cell, resolved in statement.required)
-        rows = self.execute(f"SELECT lower({staged.id_cell}), {cells} FROM {staged.name} s {statement.joins} "
-                            f"WHERE {missing} ORDER BY s.line", statement.join_params)
+        missing = " OR ".join(
+            f"({cell} IS NOT NULL AND {resolved} IS NULL)" for _, cell, resolved in statement.required
+        )
+        rows = self.execute(
+            f"SELECT lower({staged.id_cell}), {cells} FROM {staged.name} s {statement.joins} "
+            f"WHERE {missing} ORDER BY s.line",
+            statement.join_params,
+        )
         for row_uuid, *pairs in rows:
             for (field, _, _), value, resolved in zip(statement.required, pairs[0::2], pairs[1::2]):
                 if value is not None and resolved is None:
                     target = graph.graph_target(field)
-                    state.report.dropped.append(f"{node.name} {row_uuid}: its {field.name} ({target.name} {value.lower()}) "
-                                                   "is not here")
+                    state.report.dropped.append(
+                        f"{node.name} {row_uuid}: its {field.name} ({target.name} {value.lower()}) is not here"
+                    )
                     break
             state.dropped[node.label].add(row_uuid)
         with connection.cursor() as cursor:
-            cursor.executemany("INSERT INTO dwca_dropped (label, uuid) VALUES (%s, %s)",
-                               [(node.label, row_uuid) for row_uuid, *_ in rows])
+            cursor.executemany(
+                "INSERT INTO dwca_dropped (label, uuid) VALUES (%s, %s)",
+                [(node.label, row_uuid) for row_uuid, *_ in rows],
+            )
         return len(rows)
 
     def _diagnose(self, staged: Staged, error: DatabaseError) -> Exception:
@@ -315,24 +342,28 @@ class StagingWriter:
                 f"LEFT JOIN {qn(target.model._meta.db_table)} t ON t.uuid = {ref} "
                 f"WHERE {ref} IS NOT NULL AND t.{qn(target.model._meta.pk.column)} IS NULL AND NOT EXISTS "
                 f"(SELECT 1 FROM dwca_dropped d WHERE d.label = %s AND d.uuid = {ref}) ORDER BY s.line LIMIT 1",
-                [target.label])
+                [target.label],
+            )
             if rows and (first is None or (rows[0][0], index) < first[:2]):
                 first = (rows[0][0], index, target, rows[0][1])
         if first is None:
             return ImportRefused(f"{self.state.source.member(staged.table)}: a reference could not be resolved")
         line, index, target, value = first
-        return self.state.fail(staged.table, line, index,
-                                  f"refers to {target.name} {value}, which is neither in the archive nor here")
+        return self.state.fail(
+            staged.table, line, index, f"refers to {target.name} {value}, which is neither in the archive nor here"
+        )
 
     def _link_self_reference(self, staged: Staged, field: models.ForeignKey) -> None:
         """A model's relation to itself, once all its rows exist; a target not here becomes null."""
         table, pk = qn(staged.node.model._meta.db_table), qn(staged.node.model._meta.pk.column)
         ref = f"NULLIF(s.c{staged.index(field.name)}, '')::uuid"
         self.execute(
-            f"UPDATE {table} AS t SET {qn(field.column)} = r.{pk} FROM {staged.name} s LEFT JOIN {table} r ON r.uuid = {ref} "
+            f"UPDATE {table} AS t SET {qn(field.column)} = r.{pk} FROM {staged.name} s LEFT JOIN {table} r ON r.uuid "
+            f"= {ref} "
             f"WHERE t.uuid = {staged.id_cell}::uuid AND {ref} IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM dwca_dropped d WHERE d.label = %s AND d.uuid = t.uuid)",
-            [staged.node.label])
+            [staged.node.label],
+        )
 
     def compare_caches(self, node: graph.Node) -> None:
         staged = self.staged.get(node.label)
@@ -373,8 +404,10 @@ class _Insert:
                 if target.scope is Scope.PROJECT:
                     joins.append(f"LEFT JOIN {qn(target.model._meta.db_table)} {alias} ON {alias}.uuid = {ref}::uuid")
                     resolved = f"{alias}.{qn(target.model._meta.pk.column)}"
-                    values.append(f"CASE WHEN {ref} IS NULL THEN NULL WHEN {resolved} IS NOT NULL THEN {resolved} "
-                                  f"ELSE pg_temp.dwca_unresolved(%s, {ref}) END")
+                    values.append(
+                        f"CASE WHEN {ref} IS NULL THEN NULL WHEN {resolved} IS NOT NULL THEN {resolved} "
+                        f"ELSE pg_temp.dwca_unresolved(%s, {ref}) END"
+                    )
                     value_params.append(target.label)
                 else:
                     joins.append(f"LEFT JOIN dwca_shared {alias} ON {alias}.label = %s AND {alias}.uuid = {ref}::uuid")
@@ -398,17 +431,24 @@ class _Insert:
         table = qn(model._meta.db_table)
         inner = ", ".join(f"{value} AS v{i}" for i, value in enumerate(values))
         refs = "".join(f", {ref} AS r{i}" for i, (_, ref, _) in enumerate(self.required))
-        keep = [f"(x.r{i} IS NULL OR x.v{columns.index(qn(field.column))} IS NOT NULL)"
-                for i, (field, _, _) in enumerate(self.required)]
-        sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
-               f"SELECT {', '.join(f'x.v{i}' for i in range(len(values)))} FROM "
-               f"(SELECT s.line, {inner}{refs} FROM {staged.name} s {self.joins}) x "
-               f"{'WHERE ' + ' AND '.join(keep) if keep else ''} ORDER BY x.line")
+        keep = [
+            f"(x.r{i} IS NULL OR x.v{columns.index(qn(field.column))} IS NOT NULL)"
+            for i, (field, _, _) in enumerate(self.required)
+        ]
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"SELECT {', '.join(f'x.v{i}' for i in range(len(values)))} FROM "
+            f"(SELECT s.line, {inner}{refs} FROM {staged.name} s {self.joins}) x "
+            f"{'WHERE ' + ' AND '.join(keep) if keep else ''} ORDER BY x.line"
+        )
         if on_conflict == "skip":
             sql += " ON CONFLICT (uuid) DO NOTHING"
         elif on_conflict == "update":
             updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in updated)
-            sql = (f"WITH written AS ({sql} ON CONFLICT (uuid) DO UPDATE SET {updates} RETURNING ({table}.xmax = 0) AS created) "
-                   "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM written")
+            sql = (
+                f"WITH written AS ({sql} ON CONFLICT (uuid) DO UPDATE SET {updates} RETURNING ({table}.xmax = 0) AS "
+                "created) "
+                "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM written"
+            )
         self.sql = sql
         self.params = value_params + self.join_params

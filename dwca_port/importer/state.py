@@ -5,6 +5,7 @@ report, the maps from archived UUIDs of shared rows to this instance's keys, the
 far, and the project once written. `row_attributes` turns one archived row into model
 attributes, for project rows and shared rows alike.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -116,12 +117,21 @@ class ImportState:
         if self.options.into_organization:
             organization = Organization.objects.filter(slug=self.options.into_organization).first()
             if organization is None:
-                raise ImportRefused(f"--into-organization: no organization with slug {self.options.into_organization!r} here")
+                raise ImportRefused(
+                    f"--into-organization: no organization with slug {self.options.into_organization!r} here"
+                )
             attributes["organization_id"] = organization.pk
         return attributes
 
-    def row_attributes(self, node: graph.Node, table: Table, values: dict, line: int,
-                       project_targets: dict[str, dict] | None = None, skip: Iterable[models.Field] = ()) -> dict | None:
+    def row_attributes(
+        self,
+        node: graph.Node,
+        table: Table,
+        values: dict,
+        line: int,
+        project_targets: dict[str, dict] | None = None,
+        skip: Iterable[models.Field] = (),
+    ) -> dict | None:
         """Model attributes of one archived row, relations resolved: to project rows through
         `project_targets` (field name -> {archived UUID: pk}), to shared rows through the shared
         maps. None when the row cannot be kept (a required relation to a row that is not here);
@@ -148,13 +158,18 @@ class ImportState:
             elif target.scope is Scope.PROJECT:
                 pk = (project_targets or {}).get(field.name, {}).get(value)
                 if pk is None:
-                    raise self.fail(table, line, table.index_of(term),
-                                    f"refers to {target.name} {value}, which is neither in the archive nor here")
+                    raise self.fail(
+                        table,
+                        line,
+                        table.index_of(term),
+                        f"refers to {target.name} {value}, which is neither in the archive nor here",
+                    )
             else:
                 pk = self.shared[target.label].get(value)
             if pk is None and not field.null:
-                self.report.dropped.append(f"{node.name} {values[table.identifier_term]}: its {field.name} "
-                                           f"({target.name} {value}) is not here")
+                self.report.dropped.append(
+                    f"{node.name} {values[table.identifier_term]}: its {field.name} ({target.name} {value}) is not here"
+                )
                 return None
             attributes[field.attname] = pk
         return attributes

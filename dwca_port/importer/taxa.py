@@ -12,6 +12,7 @@ not hold, gets a new UUID.
 A matcher that cannot answer (GBIF down), taxa the policy refuses, and any other taxonomy error
 become `ImportRefused` raised inside the transaction: nothing is written.
 """
+
 from __future__ import annotations
 
 import uuid as uuid_module
@@ -48,13 +49,19 @@ def archived_taxa(table: Table, rows: list[dict]) -> list[ArchivedTaxon]:
     taxa = []
     for values in rows:
         accepted = by_uuid.get(values.get(t["synonym_of"]))
-        taxa.append(ArchivedTaxon(
-            uuid=str(values[id_term]), name=values.get(t["name"]) or "", rank=values.get(t["rank"]) or "UNKNOWN",
-            author=values.get(t["author"]) or "", parents=chain(values),
-            gbif_key=values.get(t["gbif_key"]) or None, gbif_checklist_key=values.get(t["gbif_checklist_key"]) or "",
-            gbif_taxon_key=values.get(t["gbif_taxon_key"]) or None,
-            synonym_of=(accepted.get(t["name"]) or "") if accepted is not None and accepted is not values else "",
-        ))
+        taxa.append(
+            ArchivedTaxon(
+                uuid=str(values[id_term]),
+                name=values.get(t["name"]) or "",
+                rank=values.get(t["rank"]) or "UNKNOWN",
+                author=values.get(t["author"]) or "",
+                parents=chain(values),
+                gbif_key=values.get(t["gbif_key"]) or None,
+                gbif_checklist_key=values.get(t["gbif_checklist_key"]) or "",
+                gbif_taxon_key=values.get(t["gbif_taxon_key"]) or None,
+                synonym_of=(accepted.get(t["name"]) or "") if accepted is not None and accepted is not values else "",
+            )
+        )
     return taxa
 
 
@@ -77,8 +84,9 @@ def resolve_taxa(state: ImportState, node: graph.Node, table: Table, rows: list[
         result.raise_if_refused()
         created = _create(state, node, table, rows, result)
     except MatcherUnavailable as error:
-        raise ImportRefused(f"taxa: the matcher is unavailable ({one_line(error)}); retry later or give a local "
-                            "--checklist") from None
+        raise ImportRefused(
+            f"taxa: the matcher is unavailable ({one_line(error)}); retry later or give a local --checklist"
+        ) from None
     except (TaxonomyError, TaxaSettingsError) as error:
         raise ImportRefused(f"taxa: {one_line(error)}") from None
 
@@ -90,16 +98,21 @@ def resolve_taxa(state: ImportState, node: graph.Node, table: Table, rows: list[
         mapping[archived_uuids[decision.archived.uuid]] = pk
         if decision.outcome != "created":
             counts.skipped += 1
-        state.report.taxa.append({
-            "uuid": decision.archived.uuid, "name": decision.archived.name, "decision": decision.method.value,
-            "target": created[target.name].name if not target.exists else target.name,
-            "confidence": decision.confidence,
-            "divergence": "; ".join(str(d) for d in decision.divergences),
-        })
+        state.report.taxa.append(
+            {
+                "uuid": decision.archived.uuid,
+                "name": decision.archived.name,
+                "decision": decision.method.value,
+                "target": created[target.name].name if not target.exists else target.name,
+                "confidence": decision.confidence,
+                "divergence": "; ".join(str(d) for d in decision.divergences),
+            }
+        )
     counts.created += len(created)
     state.created_taxa = [taxon.pk for taxon in created.values()]
-    state.say(f"main.Taxon: {len(created)} created, {counts.skipped} mapped onto existing taxa "
-              f"(--taxa={result.policy.value})")
+    state.say(
+        f"main.Taxon: {len(created)} created, {counts.skipped} mapped onto existing taxa (--taxa={result.policy.value})"
+    )
 
 
 def _create(state: ImportState, node: graph.Node, table: Table, rows: list[dict], result: Reconciliation) -> dict:
@@ -121,7 +134,9 @@ def _create(state: ImportState, node: graph.Node, table: Table, rows: list[dict]
     uuids = [values[id_term] for values in source_row.values()]
     taken_uuids = set()
     for start in range(0, len(uuids), _BATCH):
-        taken_uuids |= set(Taxon._base_manager.filter(uuid__in=uuids[start: start + _BATCH]).values_list("uuid", flat=True))
+        taken_uuids |= set(
+            Taxon._base_manager.filter(uuid__in=uuids[start : start + _BATCH]).values_list("uuid", flat=True)
+        )
 
     def from_archive(spec: NewTaxon) -> Taxon:
         values = source_row.get(spec.name)
@@ -129,9 +144,16 @@ def _create(state: ImportState, node: graph.Node, table: Table, rows: list[dict]
             return new_taxon(spec)
         attributes = state.row_attributes(node, table, values, line=0)
         if spec.source != "archive":  # created as the matcher has it: its name, rank, author and keys
-            attributes.update(name=spec.name, rank=spec.rank, author=(spec.author or "")[:255], gbif_key=spec.gbif_key,
-                              gbif_checklist_key=spec.gbif_checklist_key or "", gbif_taxon_key=spec.gbif_taxon_key,
-                              display_name=None, search_names=None)
+            attributes.update(
+                name=spec.name,
+                rank=spec.rank,
+                author=(spec.author or "")[:255],
+                gbif_key=spec.gbif_key,
+                gbif_checklist_key=spec.gbif_checklist_key or "",
+                gbif_taxon_key=spec.gbif_taxon_key,
+                display_name=None,
+                search_names=None,
+            )
         same = spec.source == "archive" or name_key(spec.name) == name_key(values[name_term] or "")
         # An archived UUID names the archived taxon: never given to another one (GBIF's accepted
         # name, a taxon that holds it here already, a second planned taxon from the same row).

@@ -1,4 +1,5 @@
 """meta.xml: write it from the Table declarations, read it into descriptors, check it."""
+
 from dwca_port.meta.check import check_meta_xml
 from dwca_port.meta.model import DWC_TEXT_NS, ArchiveDescriptor, FieldDescriptor, TableDescriptor
 from dwca_port.meta.read import MetaXmlError, read_meta_xml

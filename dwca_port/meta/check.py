@@ -1,4 +1,5 @@
 """Checks of meta.xml itself (checklist items 6-14): the XSD, and what the XSD cannot say."""
+
 from __future__ import annotations
 
 import re
@@ -23,36 +24,91 @@ def check_meta_xml(data: bytes, descriptor: ArchiveDescriptor, member: str = "me
         findings.append(Finding(item, code, severity, message, file=member, line=line, term=term))
 
     if len(descriptor.cores) != 1:
-        add(7, "CORE_COUNT", Severity.BLOCKING, f"meta.xml declares {len(descriptor.cores)} core tables; exactly one is required")
+        add(
+            7,
+            "CORE_COUNT",
+            Severity.BLOCKING,
+            f"meta.xml declares {len(descriptor.cores)} core tables; exactly one is required",
+        )
     for table in descriptor.tables:
         what = f"{'core' if table.core else 'extension'} {table.row_type or '(no rowType)'}"
         if table.core and table.id_index is None:
-            add(8, "CORE_ID_MISSING", Severity.LOCAL, f"{what} has no <id index=...> (python-dwca-reader fails without it)", table.line)
+            add(
+                8,
+                "CORE_ID_MISSING",
+                Severity.LOCAL,
+                f"{what} has no <id index=...> (python-dwca-reader fails without it)",
+                table.line,
+            )
         if not table.core and table.id_index is None:
-            add(9, "EXTENSION_COREID_MISSING", Severity.BLOCKING, f"{what} has no <coreid index=...>; readers drop the extension", table.line)
+            add(
+                9,
+                "EXTENSION_COREID_MISSING",
+                Severity.BLOCKING,
+                f"{what} has no <coreid index=...>; readers drop the extension",
+                table.line,
+            )
         if table.id_index is not None and table.id_index < 0:
             add(6, "DWCA_META_XML_SCHEMA", Severity.BLOCKING, f"{what}: negative id index", table.line)
         for field in table.fields:
             if not field.term:
                 add(10, "FIELD_WITHOUT_TERM", Severity.LOCAL, f"{what}: a field without a term", field.line)
             if field.index is None and field.default is None:
-                add(10, "FIELD_MAPPED_TO_NOTHING", Severity.LOCAL, f"{what}: field has neither index nor default", field.line, field.term)
+                add(
+                    10,
+                    "FIELD_MAPPED_TO_NOTHING",
+                    Severity.LOCAL,
+                    f"{what}: field has neither index nor default",
+                    field.line,
+                    field.term,
+                )
             if field.index is not None and field.index < 0:
-                add(6, "DWCA_META_XML_SCHEMA", Severity.BLOCKING, f"{what}: negative field index", field.line, field.term)
+                add(
+                    6,
+                    "DWCA_META_XML_SCHEMA",
+                    Severity.BLOCKING,
+                    f"{what}: negative field index",
+                    field.line,
+                    field.term,
+                )
         for term, count in Counter(f.term for f in table.fields if f.term).items():
             if count > 1:
                 add(11, "DUPLICATED_TERM", Severity.BLOCKING, f"{what}: term mapped {count} times", table.line, term)
         for index, count in Counter(f.index for f in table.fields if f.index is not None).items():
             if count > 1:
                 terms = ", ".join(f.term.rsplit("/", 1)[-1] for f in table.fields if f.index == index)
-                add(12, "SHARED_COLUMN_INDEX", Severity.BLOCKING, f"{what}: column {index} is mapped to several terms ({terms})", table.line)
+                add(
+                    12,
+                    "SHARED_COLUMN_INDEX",
+                    Severity.BLOCKING,
+                    f"{what}: column {index} is mapped to several terms ({terms})",
+                    table.line,
+                )
         missing = [name for name in FORMAT_ATTRIBUTES if name not in table.attributes]
         if missing:
-            add(13, "FORMAT_ATTRIBUTE_MISSING", Severity.LOCAL, f"{what}: {', '.join(missing)} not written explicitly (reader defaults differ)", table.line)
+            add(
+                13,
+                "FORMAT_ATTRIBUTE_MISSING",
+                Severity.LOCAL,
+                f"{what}: {', '.join(missing)} not written explicitly (reader defaults differ)",
+                table.line,
+            )
         if len(table.attributes.get("fieldsEnclosedBy", "")) > 1:
-            add(13, "ENCLOSURE_TOO_LONG", Severity.LOCAL, f"{what}: fieldsEnclosedBy must be at most one character", table.line)
+            add(
+                13,
+                "ENCLOSURE_TOO_LONG",
+                Severity.LOCAL,
+                f"{what}: fieldsEnclosedBy must be at most one character",
+                table.line,
+            )
         if len(table.locations) != 1:
-            add(13, "LOCATION_COUNT", Severity.LOCAL, f"{what}: {len(table.locations)} <location> elements; exactly one is read by common readers", table.line)
+            add(
+                13,
+                "LOCATION_COUNT",
+                Severity.LOCAL,
+                f"{what}: {len(table.locations)} <location> elements; exactly one is read by common readers",
+                table.line,
+            )
     return findings
 
 
@@ -63,11 +119,26 @@ def _schema_findings(data: bytes, member: str) -> list[Finding]:
         return []
     errors = list(schema.error_log)
     findings = [
-        Finding(6, "DWCA_META_XML_SCHEMA", Severity.BLOCKING, f"not valid against tdwg_dwc_text.xsd: {error.message}", file=member, line=error.line)
+        Finding(
+            6,
+            "DWCA_META_XML_SCHEMA",
+            Severity.BLOCKING,
+            f"not valid against tdwg_dwc_text.xsd: {error.message}",
+            file=member,
+            line=error.line,
+        )
         for error in errors[:MAX_SCHEMA_ERRORS]
     ]
     if len(errors) > MAX_SCHEMA_ERRORS:
-        findings.append(Finding(6, "DWCA_META_XML_SCHEMA", Severity.BLOCKING, f"... and {len(errors) - MAX_SCHEMA_ERRORS} more schema errors", file=member))
+        findings.append(
+            Finding(
+                6,
+                "DWCA_META_XML_SCHEMA",
+                Severity.BLOCKING,
+                f"... and {len(errors) - MAX_SCHEMA_ERRORS} more schema errors",
+                file=member,
+            )
+        )
     return findings
 
 
@@ -78,11 +149,15 @@ def _namespace_findings(data: bytes, member: str) -> list[Finding]:
         return []
     start_tag = match.group(0)
     if match.group(1):
-        message = "the root element uses a namespace prefix; declare the namespace as the default (xmlns=\"...\")"
+        message = 'the root element uses a namespace prefix; declare the namespace as the default (xmlns="...")'
     elif f'xmlns="{DWC_TEXT_NS}"'.encode() in start_tag:
         return []
     elif f"xmlns='{DWC_TEXT_NS}'".encode() in start_tag:
         message = "the xmlns declaration uses single quotes; use double quotes"
     else:
         return []  # a missing or wrong namespace is a schema error (item 6)
-    return [Finding(14, "XMLNS_DECLARATION", Severity.LOCAL, message, file=member, line=data[: match.start()].count(b"\n") + 1)]
+    return [
+        Finding(
+            14, "XMLNS_DECLARATION", Severity.LOCAL, message, file=member, line=data[: match.start()].count(b"\n") + 1
+        )
+    ]

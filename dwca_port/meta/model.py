@@ -1,4 +1,5 @@
 """What meta.xml says about an archive: its tables, their text format and their fields."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

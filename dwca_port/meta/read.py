@@ -1,4 +1,5 @@
 """Reading meta.xml into an ArchiveDescriptor, leniently: structure problems are for check.py to report."""
+
 from __future__ import annotations
 
 from dwca_port.findings import Finding, Severity
@@ -37,7 +38,14 @@ def read_meta_xml(data: bytes, member: str = "meta.xml") -> ArchiveDescriptor:
     root = tree.getroot()
     if local_name(root) != "archive":
         raise MetaXmlError(
-            Finding(6, "DWCA_META_XML_SCHEMA", Severity.BLOCKING, f"root element is <{local_name(root)}>, not <archive>", file=member, line=root.sourceline)
+            Finding(
+                6,
+                "DWCA_META_XML_SCHEMA",
+                Severity.BLOCKING,
+                f"root element is <{local_name(root)}>, not <archive>",
+                file=member,
+                line=root.sourceline,
+            )
         )
     namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else None
     descriptor = ArchiveDescriptor(metadata=root.get("metadata"), root_namespace=namespace)
@@ -56,7 +64,9 @@ def _read_table(element, core: bool) -> TableDescriptor:
     for child in element:
         kind = local_name(child)
         if kind == "files":
-            table.locations = [(location.text or "").strip() for location in child if local_name(location) == "location"]
+            table.locations = [
+                (location.text or "").strip() for location in child if local_name(location) == "location"
+            ]
         elif kind in ("id", "coreid"):
             table.has_id_element = True
             table.id_index = _integer(child.get("index"))

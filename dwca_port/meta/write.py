@@ -1,12 +1,13 @@
 """Writing meta.xml from the Table declarations: every format attribute explicit, core first."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from lxml import etree
 
-from dwca_port.tables.base import Table
 from dwca_port.meta.model import DWC_TEXT_NS
+from dwca_port.tables.base import Table
 from dwca_port.tabular import Dialect
 
 _ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}

@@ -4,6 +4,7 @@ Entity expansion ("billion laughs") and external entities (XXE: reading local fi
 through `<!ENTITY x SYSTEM ...>`) both need a document type declaration, so any DTD is refused
 before the parser sees the document, and checked again on the parsed tree.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,13 +25,16 @@ class XmlError(Exception):
         self.finding = finding
 
 
-def parse_untrusted_xml(data: bytes, *, member: str, item: int, severity: Severity = Severity.BLOCKING) -> etree._ElementTree:
+def parse_untrusted_xml(
+    data: bytes, *, member: str, item: int, severity: Severity = Severity.BLOCKING
+) -> etree._ElementTree:
     """Parse `data` safely; raises XmlError (with checklist `item`) when it is refused or not well-formed."""
     refused = Finding(
         item,
         "XML_DTD_FORBIDDEN",
         severity,
-        "declares a DTD or entities (<!DOCTYPE>/<!ENTITY>): refused, as entity expansion and external entities are attacks",
+        "declares a DTD or entities (<!DOCTYPE>/<!ENTITY>): refused, as entity expansion and external entities are "
+        "attacks",
         file=member,
     )
     if _DECLARATION.search(data):
@@ -39,10 +43,19 @@ def parse_untrusted_xml(data: bytes, *, member: str, item: int, severity: Severi
         tree = etree.ElementTree(etree.fromstring(data, safe_parser()))
     except etree.XMLSyntaxError as error:
         raise XmlError(
-            Finding(item, "XML_NOT_WELL_FORMED", severity, f"not well-formed XML: {error.msg}", file=member, line=error.lineno or None)
+            Finding(
+                item,
+                "XML_NOT_WELL_FORMED",
+                severity,
+                f"not well-formed XML: {error.msg}",
+                file=member,
+                line=error.lineno or None,
+            )
         ) from None
     except ValueError as error:  # e.g. an encoding declaration lxml rejects for bytes
-        raise XmlError(Finding(item, "XML_NOT_WELL_FORMED", severity, f"not well-formed XML: {error}", file=member)) from None
+        raise XmlError(
+            Finding(item, "XML_NOT_WELL_FORMED", severity, f"not well-formed XML: {error}", file=member)
+        ) from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise XmlError(refused)
     return tree

@@ -1,5 +1,6 @@
 """The PostgreSQL fast paths: cells formatted in SQL for the export, COPY in and out, and the
 casts the import's staging applies. The portable (Python) paths stay the reference."""
+
 from django.db import connection
 
 

@@ -5,6 +5,7 @@ give what `stored_value(field, parse_value(kind, cell))` gives in Python, for th
 text is canonical (`CANONICAL`, checked while the rows stream in; other cells go through
 parse_value first).
 """
+
 from __future__ import annotations
 
 from django.db import connection, models
@@ -23,8 +24,15 @@ CANONICAL = {
     Kind.DATETIME: r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?",
     Kind.DATE: r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
 }
-SQL_TYPE = {Kind.UUID: "uuid", Kind.INTEGER: "bigint", Kind.DECIMAL: "float8", Kind.BOOLEAN: "boolean",
-            Kind.DATETIME: "timestamp", Kind.DATE: "date", Kind.JSON: "jsonb"}
+SQL_TYPE = {
+    Kind.UUID: "uuid",
+    Kind.INTEGER: "bigint",
+    Kind.DECIMAL: "float8",
+    Kind.BOOLEAN: "boolean",
+    Kind.DATETIME: "timestamp",
+    Kind.DATE: "date",
+    Kind.JSON: "jsonb",
+}
 TEXT_KINDS = (Kind.TEXT, Kind.URI)
 
 

@@ -6,6 +6,7 @@ timestamps, so the two agree byte for byte; tests export both ways and compare e
 An empty string and NULL are both an empty cell in the archive, so every text cell is
 NULLIF(..., '') (COPY would quote an empty string).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -21,8 +22,10 @@ def local_datetime_sql(expression: str) -> str:
     microseconds (all six digits) only when there are some. From the timestamp's own text
     output, which trims trailing zeros of the fraction (cheaper than to_char)."""
     text = f"({expression})::timestamp::text"
-    return (f"CASE WHEN length({text}) > 19 THEN rpad(replace({text}, ' ', 'T'), 26, '0') "
-            f"ELSE replace({text}, ' ', 'T') END")
+    return (
+        f"CASE WHEN length({text}) > 19 THEN rpad(replace({text}, ' ', 'T'), 26, '0') "
+        f"ELSE replace({text}, ' ', 'T') END"
+    )
 
 
 def offset_datetime_sql(expression: str) -> str:
@@ -60,7 +63,11 @@ def formatted_select(queryset: models.QuerySet, kinds: Sequence[Kind], order: Se
     except EmptyResultSet:
         return f"SELECT {', '.join('NULL' for _ in kinds)} WHERE false", []
     # The SQL's column order (Django keeps a values_list's own order in query.selected).
-    in_sql = list(query.selected) if query.selected else [*query.extra_select, *query.values_select, *query.annotation_select]
+    in_sql = (
+        list(query.selected)
+        if query.selected
+        else [*query.extra_select, *query.values_select, *query.annotation_select]
+    )
     position = {name: index for index, name in enumerate(in_sql)}
     wanted = [position[name] for name in queryset._fields]
     cells = ", ".join(cell_sql(kind, f"q.c{wanted[i]}") for i, kind in enumerate(kinds))

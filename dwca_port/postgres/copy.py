@@ -4,6 +4,7 @@
 which quotes exactly the values the full dialect quotes (those holding TAB, CR, LF or a quote,
 inner quotes doubled) and writes NULL as an empty unquoted cell.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -41,8 +42,9 @@ def export_session():
             pass  # an aborted transaction: its rollback undoes the SETs, and its error is the one to see
 
 
-def copy_rows(statement: tuple[str, list], stream: BinaryIO, progress: Callable[[int], None] | None = None,
-              every: int = 100_000) -> int:
+def copy_rows(
+    statement: tuple[str, list], stream: BinaryIO, progress: Callable[[int], None] | None = None, every: int = 100_000
+) -> int:
     """Stream the rows of `statement` into `stream` as tab-separated CSV; returns the row count.
     `progress(rows)` is called every `every` rows (libpq hands over one row per message).
 

@@ -5,6 +5,7 @@ Nothing here touches the network: remote xs:import locations of the xml: namespa
 to the local xml.xsd, and extension.xsd, which uses xml:lang without importing it, gets that
 import added in memory.
 """
+
 from __future__ import annotations
 
 import functools

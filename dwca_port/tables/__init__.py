@@ -2,15 +2,46 @@
 
 `all_tables()` is the single list every reader and writer of the archive works from.
 """
+
 from __future__ import annotations
 
 import functools
 
-from dwca_port.tables.base import (AC, ANTENNA, DC, DCTERMS, DWC, ECO, FULL, GBIF, GBIF_PROFILE, OBIS, PROFILES, Column,
-                                   Statement, Table)
+from dwca_port.tables.base import (
+    AC,
+    ANTENNA,
+    DC,
+    DCTERMS,
+    DWC,
+    ECO,
+    FULL,
+    GBIF,
+    GBIF_PROFILE,
+    OBIS,
+    PROFILES,
+    Column,
+    Statement,
+    Table,
+)
 
-__all__ = ["AC", "ANTENNA", "DC", "DCTERMS", "DWC", "ECO", "FULL", "GBIF", "GBIF_PROFILE", "OBIS", "PROFILES", "Column",
-           "Statement", "Table", "all_tables", "tables_for_profile"]
+__all__ = [
+    "AC",
+    "ANTENNA",
+    "DC",
+    "DCTERMS",
+    "DWC",
+    "ECO",
+    "FULL",
+    "GBIF",
+    "GBIF_PROFILE",
+    "OBIS",
+    "PROFILES",
+    "Column",
+    "Statement",
+    "Table",
+    "all_tables",
+    "tables_for_profile",
+]
 
 
 @functools.cache

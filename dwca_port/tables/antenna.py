@@ -12,6 +12,7 @@ The rows come straight from the models (`values_list` over the selection, format
 on PostgreSQL the same SELECT formats every cell in SQL, except for the tables whose cells need
 Python (extras, JSON holding primary keys): all of them small.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -65,7 +66,9 @@ def field_column(node: graph.Node, field: models.Field) -> Column:
         references=row_type(target) if target else None,
         field=field.name,
         calculated=field.name in node.calculated,
-        doc=str(field.verbose_name) if not field.is_relation else f"UUID of the {target.name if target else field.related_model.__name__}",
+        doc=str(field.verbose_name)
+        if not field.is_relation
+        else f"UUID of the {target.name if target else field.related_model.__name__}",
     )
 
 
@@ -124,11 +127,17 @@ def _link_rows(node: graph.Node, field: models.ManyToManyField):
 
     def links(context: ExportContext) -> models.QuerySet:
         selection = context.selection
-        return through.objects.filter(**{f"{source}__in": selection.pks(node), f"{target}__in": selection.pks(target_node)})
+        return through.objects.filter(
+            **{f"{source}__in": selection.pks(node), f"{target}__in": selection.pks(target_node)}
+        )
 
     def rows(context: ExportContext) -> Iterator[list]:
         root = str(context.project.uuid)
-        pairs = links(context).order_by(f"{source}__uuid", f"{target}__uuid").values_list(f"{source}__uuid", f"{target}__uuid")
+        pairs = (
+            links(context)
+            .order_by(f"{source}__uuid", f"{target}__uuid")
+            .values_list(f"{source}__uuid", f"{target}__uuid")
+        )
         for owner, linked in pairs.iterator(chunk_size=CHUNK):
             yield [root, str(owner), str(linked)]
 
@@ -146,16 +155,29 @@ def _link_rows(node: graph.Node, field: models.ManyToManyField):
 def node_table(node: graph.Node) -> Table:
     columns = (
         Column(CORE_ID, Kind.UUID, required=True, references=DWC + "Event", doc="The core event the row hangs from."),
-        Column(identifier_term(node), Kind.UUID, required=True, unique=True, field="uuid",
-               doc=f"The {node.name}'s UUID: stable across exports and instances."),
+        Column(
+            identifier_term(node),
+            Kind.UUID,
+            required=True,
+            unique=True,
+            field="uuid",
+            doc=f"The {node.name}'s UUID: stable across exports and instances.",
+        ),
         *(field_column(node, f) for f in node.fields()),
         *(extra_column(extra) for extra in node.extras),
     )
     rows, sql = _node_rows(node, [column.kind for column in columns])
     return Table(
-        file=file_name(node), row_type=row_type(node), columns=columns, registered=False,
-        profiles=frozenset({FULL}), identifier_term=identifier_term(node), doc=node.doc, node=node.label,
-        rows=rows, sql=sql,
+        file=file_name(node),
+        row_type=row_type(node),
+        columns=columns,
+        registered=False,
+        profiles=frozenset({FULL}),
+        identifier_term=identifier_term(node),
+        doc=node.doc,
+        node=node.label,
+        rows=rows,
+        sql=sql,
     )
 
 
@@ -167,12 +189,28 @@ def link_table(node: graph.Node, field: models.ManyToManyField) -> Table:
         row_type=ANTENNA + node.name + camel(field.name)[:1].upper() + camel(field.name)[1:],
         columns=(
             Column(CORE_ID, Kind.UUID, required=True, references=DWC + "Event", doc="The project's root event."),
-            Column(identifier_term(node), Kind.UUID, required=True, references=row_type(node), doc=f"UUID of the {node.name}."),
-            Column(ANTENNA + camel(field.name) + "ID", Kind.UUID, required=True, references=row_type(target),
-                   doc=f"UUID of the linked {target.name}."),
+            Column(
+                identifier_term(node),
+                Kind.UUID,
+                required=True,
+                references=row_type(node),
+                doc=f"UUID of the {node.name}.",
+            ),
+            Column(
+                ANTENNA + camel(field.name) + "ID",
+                Kind.UUID,
+                required=True,
+                references=row_type(target),
+                doc=f"UUID of the linked {target.name}.",
+            ),
         ),
-        registered=False, profiles=frozenset({FULL}), doc=f"{node.name}.{field.name}: {node.name} to {target.name} links.",
-        node=node.label, link=field.name, rows=rows, sql=sql,
+        registered=False,
+        profiles=frozenset({FULL}),
+        doc=f"{node.name}.{field.name}: {node.name} to {target.name} links.",
+        node=node.label,
+        link=field.name,
+        rows=rows,
+        sql=sql,
     )
 
 

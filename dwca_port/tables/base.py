@@ -8,6 +8,7 @@ of its value (None for an empty cell). On PostgreSQL, `sql(context)` may give th
 SELECT statements that format every cell in the database (dwca_port/postgres/cells.py); tests
 export both ways and compare the bytes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping

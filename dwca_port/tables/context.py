@@ -1,5 +1,6 @@
 """What the tables of one export read: the project, the profile, its selection of rows, and the
 facts several tables share (deployments, published occurrences, members' roles, licence)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -7,8 +8,7 @@ from functools import cached_property
 
 from django.db import connection, models
 
-from ami.main.models import (Classification, Deployment, Detection, Event, Identification, Occurrence, SourceImage,
-                             Taxon)
+from ami.main.models import Classification, Deployment, Detection, Event, Identification, Occurrence, SourceImage, Taxon
 from ami.ml.models import Algorithm
 from ami.users.roles import ROLES
 from dwca_port.eml import Licence, parse_licence
@@ -32,7 +32,9 @@ class ExportContext:
 
     @cached_property
     def deployments(self) -> list:
-        return list(Deployment.objects.filter(project=self.project).select_related("research_site", "device").order_by("uuid"))
+        return list(
+            Deployment.objects.filter(project=self.project).select_related("research_site", "device").order_by("uuid")
+        )
 
     @cached_property
     def deployment_uuids(self) -> dict[int, object]:
@@ -46,9 +48,8 @@ class ExportContext:
 
     def published_occurrences(self) -> models.QuerySet:
         """The occurrences the project publishes: its default filters, and a determination."""
-        return (
-            Occurrence.objects.filter(project=self.project, determination__isnull=False)
-            .filter(self.project.default_filter_q())
+        return Occurrence.objects.filter(project=self.project, determination__isnull=False).filter(
+            self.project.default_filter_q()
         )
 
     def published_occurrence_chunks(self) -> Iterator[list]:
@@ -77,7 +78,15 @@ class ExportContext:
     @cached_property
     def db_tables(self) -> dict[str, str]:
         """Quoted table names for the SQL forms of the tables."""
-        models_by_alias = dict(detection=Detection, classification=Classification, deployment=Deployment, event=Event,
-                               identification=Identification, occurrence=Occurrence, source_image=SourceImage,
-                               taxon=Taxon, algorithm=Algorithm)
+        models_by_alias = dict(
+            detection=Detection,
+            classification=Classification,
+            deployment=Deployment,
+            event=Event,
+            identification=Identification,
+            occurrence=Occurrence,
+            source_image=SourceImage,
+            taxon=Taxon,
+            algorithm=Algorithm,
+        )
         return {alias: connection.ops.quote_name(model._meta.db_table) for alias, model in models_by_alias.items()}

@@ -10,6 +10,7 @@
 `Evidence.of(occurrences, roles)` applies the rule to a chunk of occurrences (the portable
 export); `evidence_ctes` gives the same as SQL common table expressions (the PostgreSQL export).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -29,7 +30,8 @@ def algorithm_label(name: str | None, version_name: str | None) -> str | None:
 
 
 def algorithm_label_sql(alias: str) -> str:
-    return f"CASE WHEN {alias}.name <> '' THEN {alias}.name || ' (version ' || COALESCE({alias}.version_name, 'None') || ')' END"
+    version = f"COALESCE({alias}.version_name, 'None')"
+    return f"CASE WHEN {alias}.name <> '' THEN {alias}.name || ' (version ' || {version} || ')' END"
 
 
 @dataclass(frozen=True)
@@ -74,32 +76,50 @@ class Evidence:
         standing = (
             Identification.objects.filter(occurrence_id__in=ids, withdrawn=False)
             .order_by("occurrence_id", "-created_at", "-pk")
-            .values_list("occurrence_id", "user_id", "created_at", "agreed_with_prediction_id", "agreed_with_identification_id")
+            .values_list(
+                "occurrence_id", "user_id", "created_at", "agreed_with_prediction_id", "agreed_with_identification_id"
+            )
         )
         for occurrence_id, user_id, created_at, agreed_prediction, agreed_identification in standing:
             if occurrence_id not in evidence.identifications:
                 role = roles.get(user_id, FORMER_MEMBER)
                 evidence.identifications[occurrence_id] = HumanIdentification(
-                    role + MEMBER_SUFFIX, created_at, bool(agreed_prediction or agreed_identification))
+                    role + MEMBER_SUFFIX, created_at, bool(agreed_prediction or agreed_identification)
+                )
         detections = (
             Detection.objects.filter(occurrence_id__in=ids)
             .order_by("occurrence_id", "uuid")
-            .values_list("pk", "occurrence_id", "uuid", "bbox", "timestamp", "detection_score",
-                         "detection_algorithm__name", "detection_algorithm__version_name")
+            .values_list(
+                "pk",
+                "occurrence_id",
+                "uuid",
+                "bbox",
+                "timestamp",
+                "detection_score",
+                "detection_algorithm__name",
+                "detection_algorithm__version_name",
+            )
         )
         detection_occurrence = {}
         for pk, occurrence_id, uuid, bbox, timestamp, score, name, version in detections:
             evidence.detections[occurrence_id].append(
-                DetectionEvidence(pk, str(uuid), bbox, timestamp, score, algorithm_label(name, version)))
+                DetectionEvidence(pk, str(uuid), bbox, timestamp, score, algorithm_label(name, version))
+            )
             detection_occurrence[pk] = occurrence_id
-        classifications = (
-            Classification.objects.filter(detection__occurrence_id__in=ids)
-            .values_list("detection_id", "score", "timestamp", "taxon__name", "algorithm__name",
-                         "algorithm__version_name", "terminal", "uuid")
+        classifications = Classification.objects.filter(detection__occurrence_id__in=ids).values_list(
+            "detection_id",
+            "score",
+            "timestamp",
+            "taxon__name",
+            "algorithm__name",
+            "algorithm__version_name",
+            "terminal",
+            "uuid",
         )
         # Within a detection: terminal, score (missing last), latest, UUID.
-        ordered = sorted(classifications, key=lambda c: (c[0], not c[6], c[1] is None, -(c[1] or 0),
-                                                         _descending(c[2]), str(c[7])))
+        ordered = sorted(
+            classifications, key=lambda c: (c[0], not c[6], c[1] is None, -(c[1] or 0), _descending(c[2]), str(c[7]))
+        )
         best_rank: dict[int, tuple] = {}
         for detection_id, score, timestamp, label, name, version, terminal, _ in ordered:
             found = MachineEvidence(algorithm_label(name, version), timestamp, label, score)
@@ -133,15 +153,15 @@ def evidence_ctes(published: tuple[str, list], roles: dict[int, str], tables: di
             SELECT DISTINCT ON (i.occurrence_id) i.occurrence_id,
                    COALESCE(r.role, '{FORMER_MEMBER}') || '{MEMBER_SUFFIX}' AS role, i.created_at,
                    (i.agreed_with_prediction_id IS NOT NULL OR i.agreed_with_identification_id IS NOT NULL) AS agreed
-            FROM {t['identification']} i JOIN pub ON pub.id = i.occurrence_id LEFT JOIN roles r ON r.user_id = i.user_id
+            FROM {t["identification"]} i JOIN pub ON pub.id = i.occurrence_id LEFT JOIN roles r ON r.user_id = i.user_id
             WHERE NOT i.withdrawn
             ORDER BY i.occurrence_id, i.created_at DESC, i.id DESC),
         ranked AS (
             SELECT c.detection_id, d.occurrence_id, c.score, c.timestamp, c.terminal, c.uuid, ct.name AS label,
-                   {algorithm_label_sql('a')} AS algorithm
-            FROM {t['classification']} c JOIN {t['detection']} d ON d.id = c.detection_id
+                   {algorithm_label_sql("a")} AS algorithm
+            FROM {t["classification"]} c JOIN {t["detection"]} d ON d.id = c.detection_id
                  JOIN pub ON pub.id = d.occurrence_id
-                 LEFT JOIN {t['taxon']} ct ON ct.id = c.taxon_id LEFT JOIN {t['algorithm']} a ON a.id = c.algorithm_id),
+                 LEFT JOIN {t["taxon"]} ct ON ct.id = c.taxon_id LEFT JOIN {t["algorithm"]} a ON a.id = c.algorithm_id),
         top AS (
             SELECT DISTINCT ON (detection_id) * FROM ranked
             ORDER BY detection_id, terminal DESC, score DESC NULLS LAST, timestamp DESC, uuid),

@@ -15,21 +15,64 @@ The importer's path (docs/taxonomy.md):
     result.raise_if_refused()                                             # TaxaRefused lists them
     taxa_by_name = create_missing_taxa(result)                           # inside the import's transaction
 """
+
 from .checklists import BACKBONE, COL_XR
-from .errors import (ChecklistIndexError, MatcherUnavailable, NameParserUnavailable, PolicyError, StaleReconciliation,
-                     TaxaRefused, TaxonomyError)
-from .matchers import FallbackMatcher, GbifApiMatcher, LocalChecklistMatcher, MatchResult, MatchType, Query, build_matcher
-from .names import ParsedName, parse_name
 from .decisions import ArchivedTaxon, Decision, Divergence, Method, NewTaxon, Policy, Reconciliation, TaxonRef
+from .errors import (
+    ChecklistIndexError,
+    MatcherUnavailable,
+    NameParserUnavailable,
+    PolicyError,
+    StaleReconciliation,
+    TaxaRefused,
+    TaxonomyError,
+)
+from .matchers import (
+    FallbackMatcher,
+    GbifApiMatcher,
+    LocalChecklistMatcher,
+    MatchResult,
+    MatchType,
+    Query,
+    build_matcher,
+)
+from .names import ParsedName, parse_name
 from .reconcile import Reconciler
 from .target import InMemoryTargetTaxonomy, TargetTaxon, TargetTaxonomy
 
 __all__ = [
-    "ArchivedTaxon", "BACKBONE", "COL_XR", "ChecklistIndexError", "Decision", "Divergence", "FallbackMatcher",
-    "GbifApiMatcher", "InMemoryTargetTaxonomy", "LocalChecklistMatcher", "MatchResult", "MatchType", "MatcherUnavailable",
-    "Method", "NameParserUnavailable", "NewTaxon", "ParsedName", "Policy", "PolicyError", "Query", "Reconciler",
-    "Reconciliation", "StaleReconciliation", "TargetTaxon", "TargetTaxonomy", "TaxaRefused", "TaxonRef", "TaxonomyError",
-    "build_matcher", "create_missing_taxa", "DjangoTargetTaxonomy", "parse_name",
+    "ArchivedTaxon",
+    "BACKBONE",
+    "COL_XR",
+    "ChecklistIndexError",
+    "Decision",
+    "Divergence",
+    "FallbackMatcher",
+    "GbifApiMatcher",
+    "InMemoryTargetTaxonomy",
+    "LocalChecklistMatcher",
+    "MatchResult",
+    "MatchType",
+    "MatcherUnavailable",
+    "Method",
+    "NameParserUnavailable",
+    "NewTaxon",
+    "ParsedName",
+    "Policy",
+    "PolicyError",
+    "Query",
+    "Reconciler",
+    "Reconciliation",
+    "StaleReconciliation",
+    "TargetTaxon",
+    "TargetTaxonomy",
+    "TaxaRefused",
+    "TaxonRef",
+    "TaxonomyError",
+    "build_matcher",
+    "create_missing_taxa",
+    "DjangoTargetTaxonomy",
+    "parse_name",
 ]
 
 
@@ -37,8 +80,10 @@ def __getattr__(name):
     # The Django-bound parts load lazily, so matchers and the engine run without settings.
     if name == "create_missing_taxa":
         from .create import create_missing_taxa
+
         return create_missing_taxa
     if name == "DjangoTargetTaxonomy":
         from .django_target import DjangoTargetTaxonomy
+
         return DjangoTargetTaxonomy
     raise AttributeError(name)

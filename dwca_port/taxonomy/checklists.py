@@ -1,5 +1,6 @@
 """The GBIF checklists a taxon key can belong to. A key means nothing without its checklist:
 Backbone keys are integers ("1427067"), Catalogue of Life XR keys short codes ("Q2M4")."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Apply a reconciliation: create the missing taxa with their parent chains in bulk, inside the
 caller's transaction, and hand back every archived name's Taxon."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -18,9 +19,16 @@ def new_taxon(spec: NewTaxon):
     from ami.main.models import Taxon
 
     now = timezone.now()
-    return Taxon(name=spec.name, rank=spec.rank, author=(spec.author or "")[:255], gbif_key=spec.gbif_key,
-                 gbif_checklist_key=spec.gbif_checklist_key or "", gbif_taxon_key=spec.gbif_taxon_key,
-                 created_at=now, updated_at=now)
+    return Taxon(
+        name=spec.name,
+        rank=spec.rank,
+        author=(spec.author or "")[:255],
+        gbif_key=spec.gbif_key,
+        gbif_checklist_key=spec.gbif_checklist_key or "",
+        gbif_taxon_key=spec.gbif_taxon_key,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def create_taxa(result: Reconciliation, make: Callable[[NewTaxon], object] = new_taxon) -> dict[str, object]:
@@ -40,16 +48,17 @@ def create_taxa(result: Reconciliation, make: Callable[[NewTaxon], object] = new
     names = [taxon.name for taxon in created.values()]
     taken = set()
     for start in range(0, len(names), _BATCH):
-        taken |= set(manager.filter(name__in=names[start: start + _BATCH]).values_list("name", flat=True))
+        taken |= set(manager.filter(name__in=names[start : start + _BATCH]).values_list("name", flat=True))
     if taken:
         raise StaleReconciliation(
             f"{len(taken)} taxa to create exist in the target already (created since the reconciliation?): "
-            f"{', '.join(sorted(taken)[:10])}; run the reconciliation again")
+            f"{', '.join(sorted(taken)[:10])}; run the reconciliation again"
+        )
     manager.bulk_create(created.values(), batch_size=_BATCH)
     if any(taxon.pk is None for taxon in created.values()):  # backends that return no ids
         pks = {}
         for start in range(0, len(names), _BATCH):
-            pks.update(manager.filter(name__in=names[start: start + _BATCH]).values_list("name", "pk"))
+            pks.update(manager.filter(name__in=names[start : start + _BATCH]).values_list("name", "pk"))
         for taxon in created.values():
             taxon.pk = taxon.id = pks[taxon.name]
 

@@ -1,5 +1,6 @@
 """Step 4 of a reconciliation: what to create (each new taxon with its parent chain, reusing what
 exists or is planned already) and what to refuse, per policy."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,7 +24,9 @@ class CreationPlanner:
         self.new: dict[str, NewTaxon] = {}  # by name key, in creation order
         self.placed: dict[str, TaxonRef | None] = {}  # archived name key -> its target (None: refused)
         self.synonym_links: list[tuple[str, str]] = []  # (new taxon name key, accepted name)
-        self._levels: dict[tuple, tuple[TargetTaxon, str] | None] = {}  # target lookups of chain levels, shared by siblings
+        self._levels: dict[
+            tuple, tuple[TargetTaxon, str] | None
+        ] = {}  # target lookups of chain levels, shared by siblings
         for decision in decisions.values():
             self.placed.setdefault(decision.parsed.key, decision.target)
 
@@ -31,24 +34,39 @@ class CreationPlanner:
     def to_create(self) -> list[NewTaxon]:
         return list(self.new.values())
 
-    def decide(self, taxon: ArchivedTaxon, parsed: ParsedName, result: MatchResult | None,
-               blocker: TargetTaxon | None) -> Decision:
+    def decide(
+        self, taxon: ArchivedTaxon, parsed: ParsedName, result: MatchResult | None, blocker: TargetTaxon | None
+    ) -> Decision:
         decision = self._decide(taxon, parsed, result, blocker)
         decision.match = decision.match or result
         self.placed.setdefault(parsed.key, decision.target)
         return decision
 
     def _decide(self, taxon, parsed, result, blocker) -> Decision:
-        refuse = lambda note, divergences=(): Decision(taxon, parsed, Method.REFUSED, match=result, note=note,  # noqa: E731
-                                                       divergences=list(divergences))
+        refuse = lambda note, divergences=(): Decision(
+            taxon,
+            parsed,
+            Method.REFUSED,
+            match=result,
+            note=note,
+            divergences=list(divergences),
+        )
         if not parsed.taxon_name:
             return refuse("the archived taxon has no name")
         if parsed.key in self.new:  # a duplicate, or an ancestor planned for an earlier taxon
-            return Decision(taxon, parsed, Method.CREATED, self.new[parsed.key].ref, match=result,
-                            note="created once for several archived entries")
+            return Decision(
+                taxon,
+                parsed,
+                Method.CREATED,
+                self.new[parsed.key].ref,
+                match=result,
+                note="created once for several archived entries",
+            )
         taken = self._homonym_note(blocker)
         if self.policy is Policy.STRICT:
-            return refuse("not in the target taxonomy, and --taxa=strict creates nothing" + (f"; {taken}" if taken else ""))
+            return refuse(
+                "not in the target taxonomy, and --taxa=strict creates nothing" + (f"; {taken}" if taken else "")
+            )
         if self.policy is Policy.GBIF:
             return self._decide_gbif(taxon, parsed, result)
         if blocker:
@@ -56,44 +74,76 @@ class CreationPlanner:
         parent, divergences = self.plan_chain([(r, n, None) for r, n in taxon.parents], checklist="", source="archive")
         checklist = effective_checklist(taxon.gbif_key, taxon.gbif_checklist_key) if taxon.gbif_key else ""
         key, legacy = taxon.gbif_key, taxon.gbif_taxon_key
-        if not key and not legacy and result and result.match_type is MatchType.EXACT and not result.synonym \
-                and name_key(result.canonical_name) == parsed.key:
+        if (
+            not key
+            and not legacy
+            and result
+            and result.match_type is MatchType.EXACT
+            and not result.synonym
+            and name_key(result.canonical_name) == parsed.key
+        ):
             key, checklist = result.key, result.checklist_key  # the checklist vouches for exactly this name
         spec = NewTaxon(
-            name=parsed.taxon_name, rank=to_antenna_rank(self.r.rank_of(taxon, parsed)),
-            author=taxon.author or parsed.authorship, gbif_key=key, gbif_checklist_key=checklist if key else "",
-            gbif_taxon_key=legacy if legacy else legacy_key(checklist, key), parent=parent, source="archive",
+            name=parsed.taxon_name,
+            rank=to_antenna_rank(self.r.rank_of(taxon, parsed)),
+            author=taxon.author or parsed.authorship,
+            gbif_key=key,
+            gbif_checklist_key=checklist if key else "",
+            gbif_taxon_key=legacy if legacy else legacy_key(checklist, key),
+            parent=parent,
+            source="archive",
         )
         self.new[parsed.key] = spec
         if taxon.synonym_of:
             self.synonym_links.append((parsed.key, taxon.synonym_of))
         note = "not in the target: created from the archive"
         if result and result.matched and result.match_type is not MatchType.HIGHERRANK:
-            note += f" ({result.source}: {result.match_type.value.lower()} match to {result.resolved_name}, not in the target)"
+            match = f"{result.match_type.value.lower()} match to {result.resolved_name}"
+            note += f" ({result.source}: {match}, not in the target)"
         return Decision(taxon, parsed, Method.CREATED, spec.ref, match=result, divergences=divergences, note=note)
 
     def _decide_gbif(self, taxon, parsed, result) -> Decision:
-        refuse = lambda note: Decision(taxon, parsed, Method.REFUSED, match=result, note=note)  # noqa: E731
+        refuse = lambda note: Decision(taxon, parsed, Method.REFUSED, match=result, note=note)
         if result is None or not result.matched:
-            why = (result.note if result and result.note else "no match") if result else "not a name the matcher can look up"
+            why = (
+                (result.note if result and result.note else "no match")
+                if result
+                else "not a name the matcher can look up"
+            )
             return refuse(f"GBIF does not know {parsed.taxon_name} ({why}); --taxa=gbif creates only what GBIF knows")
         higher = result.match_type is MatchType.HIGHERRANK or parsed.match_is_placement_only
         if result.match_type is MatchType.FUZZY and result.confidence < self.r.min_fuzzy_confidence:
-            return refuse(f"only a fuzzy match to {result.resolved_name} at confidence {result.confidence} "
-                          f"(below {self.r.min_fuzzy_confidence})")
+            return refuse(
+                f"only a fuzzy match to {result.resolved_name} at confidence {result.confidence} "
+                f"(below {self.r.min_fuzzy_confidence})"
+            )
         ref, divergences = self.plan_from_result(taxon, result)
         if ref is None:
             return refuse(f"GBIF's {result.resolved_name} cannot be placed: " + "; ".join(str(d) for d in divergences))
         if higher:
-            return Decision(taxon, parsed, Method.HIGHER_RANK, ref, match=result, divergences=divergences,
-                            note=f"GBIF knows only the {result.rank.lower()} {result.resolved_name}: mapped there")
+            return Decision(
+                taxon,
+                parsed,
+                Method.HIGHER_RANK,
+                ref,
+                match=result,
+                divergences=divergences,
+                note=f"GBIF knows only the {result.rank.lower()} {result.resolved_name}: mapped there",
+            )
         note = f"created as GBIF has it ({result.source})"
         if result.synonym:
             note += f": the archived name is a synonym of {result.resolved_name}"
         elif result.match_type is MatchType.FUZZY:
             note += f": spelling variant of {result.resolved_name}"
-        return Decision(taxon, parsed, Method.CREATED if not ref.exists else Method.SYNONYM if result.synonym else Method.NAME,
-                        ref, match=result, divergences=divergences, note=note)
+        return Decision(
+            taxon,
+            parsed,
+            Method.CREATED if not ref.exists else Method.SYNONYM if result.synonym else Method.NAME,
+            ref,
+            match=result,
+            divergences=divergences,
+            note=note,
+        )
 
     # --- planning ------------------------------------------------------------------------------
 
@@ -111,15 +161,21 @@ class CreationPlanner:
         chain = [(r, n, k) for r, n, k in result.higher_taxa if r in ANTENNA_RANKS]
         parent, divergences = self.plan_chain(chain, checklist=result.checklist_key, source=result.source)
         spec = NewTaxon(
-            name=accepted.taxon_name or result.resolved_name, rank=to_antenna_rank(result.rank),
-            author=result.resolved_authorship, gbif_key=result.resolved_key,
+            name=accepted.taxon_name or result.resolved_name,
+            rank=to_antenna_rank(result.rank),
+            author=result.resolved_authorship,
+            gbif_key=result.resolved_key,
             gbif_checklist_key=result.checklist_key if result.resolved_key else "",
-            gbif_taxon_key=legacy_key(result.checklist_key, result.resolved_key), parent=parent, source=result.source,
+            gbif_taxon_key=legacy_key(result.checklist_key, result.resolved_key),
+            parent=parent,
+            source=result.source,
         )
         self.new[accepted.key] = spec
         return spec.ref, divergences
 
-    def plan_chain(self, chain: list[tuple[str, str, str | None]], checklist: str, source: str) -> tuple[TaxonRef | None, list[Divergence]]:
+    def plan_chain(
+        self, chain: list[tuple[str, str, str | None]], checklist: str, source: str
+    ) -> tuple[TaxonRef | None, list[Divergence]]:
         """The parent for a new taxon under `chain` [(rank, name, key)] (top first). The deepest
         level that exists already (an archived taxon placed, a target taxon found by key or by a
         name with consistent higher taxa, a planned taxon) is the anchor; only the levels below
@@ -133,10 +189,19 @@ class CreationPlanner:
             rank, name, key = levels[position]
             conflict = found[position][1]
             if conflict:
-                divergences.append(Divergence("parent", f"{rank.lower()} {name} left out of the parent chain: {conflict}"))
+                divergences.append(
+                    Divergence("parent", f"{rank.lower()} {name} left out of the parent chain: {conflict}")
+                )
                 continue
-            spec = NewTaxon(name=name, rank=to_antenna_rank(rank), gbif_key=key, gbif_checklist_key=checklist if key else "",
-                            gbif_taxon_key=legacy_key(checklist, key), parent=parent, source=source)
+            spec = NewTaxon(
+                name=name,
+                rank=to_antenna_rank(rank),
+                gbif_key=key,
+                gbif_checklist_key=checklist if key else "",
+                gbif_taxon_key=legacy_key(checklist, key),
+                parent=parent,
+                source=source,
+            )
             self.new[name_key(parse_name(name).taxon_name or name)] = spec
             parent = spec.ref
         return parent, divergences
@@ -169,7 +234,9 @@ class CreationPlanner:
         ours = {normalize_rank(r): n for r, n, _ in above}
         for candidate in candidates:
             theirs = dict(self.target.parent_chain(candidate))
-            if all(not (ours.get(m) and theirs.get(m)) or name_key(ours[m]) == name_key(theirs[m]) for m in MAJOR_RANKS):
+            if all(
+                not (ours.get(m) and theirs.get(m)) or name_key(ours[m]) == name_key(theirs[m]) for m in MAJOR_RANKS
+            ):
                 return candidate, ""
         return candidates[0], self._homonym_note(candidates[0])
 
@@ -178,8 +245,10 @@ class CreationPlanner:
             return ""
         chain = dict(self.target.parent_chain(blocker))
         where = next((f"{m.lower()} {chain[m]}" for m in MAJOR_RANKS if chain.get(m)), "another classification")
-        return (f"the name {blocker.name} is taken in the target by a different taxon ({where}); "
-                "Antenna taxon names are unique")
+        return (
+            f"the name {blocker.name} is taken in the target by a different taxon ({where}); "
+            "Antenna taxon names are unique"
+        )
 
     def link_synonyms(self) -> None:
         """Point created synonyms at their accepted taxon, where that one exists or is created."""

@@ -1,6 +1,7 @@
 """What a reconciliation decides: the archived taxa it is given, the policy, and for each
 archived taxon a Decision (the target taxon, how it was found, the matcher's answer, the
 divergences), plus the taxa to create. Plain data: no database, no network."""
+
 from __future__ import annotations
 
 import enum
@@ -44,10 +45,14 @@ class ArchivedTaxon:
 
     def __post_init__(self):
         object.__setattr__(self, "rank", normalize_rank(self.rank))
-        object.__setattr__(self, "parents", tuple((normalize_rank(r), normalize_spaces(n)) for r, n in self.parents if n))
+        object.__setattr__(
+            self, "parents", tuple((normalize_rank(r), normalize_spaces(n)) for r, n in self.parents if n)
+        )
         object.__setattr__(self, "gbif_key", str(self.gbif_key).strip() if self.gbif_key not in (None, "") else None)
         if self.gbif_checklist_key:  # "backbone", "col-xr" or a dataset key
-            object.__setattr__(self, "gbif_checklist_key", resolve_checklist(self.gbif_checklist_key) or self.gbif_checklist_key)
+            object.__setattr__(
+                self, "gbif_checklist_key", resolve_checklist(self.gbif_checklist_key) or self.gbif_checklist_key
+            )
 
     def keys(self) -> list[tuple[str, str]]:
         found = []

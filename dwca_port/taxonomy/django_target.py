@@ -1,6 +1,7 @@
 """The target taxonomy read from main.Taxon, set-wise: `prefetch` loads every taxon an archive's
 names and keys can reach in a few queries (names, keys, the non-canonical names, then the
 ancestors level by level), and the lookups answer from memory."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -10,7 +11,17 @@ from .names import name_key, normalize_spaces, parse_name
 from .ranks import normalize_rank
 from .target import TargetTaxon, TargetTaxonomy, TaxonIndex
 
-_FIELDS = ("id", "name", "rank", "author", "parent_id", "synonym_of_id", "gbif_key", "gbif_checklist_key", "gbif_taxon_key")
+_FIELDS = (
+    "id",
+    "name",
+    "rank",
+    "author",
+    "parent_id",
+    "synonym_of_id",
+    "gbif_key",
+    "gbif_checklist_key",
+    "gbif_taxon_key",
+)
 # Names that are not bare canonical names: authorship, "complex", "sp.", "(prov. plcmt.)", hybrids.
 # Their canonical form is only known after parsing, so they are loaded once, all together.
 _NON_CANONICAL = r"^\S+ \S+ |\.|\(|×| x "
@@ -106,4 +117,4 @@ class DjangoTargetTaxonomy(TargetTaxonomy):
 
 def _chunks(values: list, size: int = _CHUNK):
     for start in range(0, len(values), size):
-        yield values[start: start + size]
+        yield values[start : start + size]

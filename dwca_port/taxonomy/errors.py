@@ -1,5 +1,6 @@
 """Errors of the taxonomy package. Callers catch TaxonomyError for anything user-facing and
 MatcherUnavailable specifically to roll an import back when GBIF cannot be reached."""
+
 from __future__ import annotations
 
 
@@ -15,8 +16,16 @@ class MatcherUnavailable(TaxonomyError):
     """A matcher could not answer: network failure, timeout, HTTP 429/5xx after retries, or a
     service that is not a species-match endpoint. Nothing was decided for the remaining names."""
 
-    def __init__(self, message: str, *, source: str = "", url: str = "", status: int | None = None,
-                 attempts: int = 0, answered: int = 0):
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = "",
+        url: str = "",
+        status: int | None = None,
+        attempts: int = 0,
+        answered: int = 0,
+    ):
         super().__init__(message)
         self.source = source
         self.url = url
@@ -42,8 +51,9 @@ class TaxaRefused(TaxonomyError):
         more = len(self.decisions) - len(lines)
         if more > 0:
             lines.append(f"  ... and {more} more (see the reconciliation report)")
-        super().__init__(f"{len(self.decisions)} archived taxa cannot be mapped onto this instance's taxonomy:\n"
-                         + "\n".join(lines))
+        super().__init__(
+            f"{len(self.decisions)} archived taxa cannot be mapped onto this instance's taxonomy:\n" + "\n".join(lines)
+        )
 
 
 class StaleReconciliation(TaxonomyError):

@@ -16,6 +16,7 @@
 `ParsedName.taxon_name` is the name of the taxon meant (what Antenna's `Taxon.name` holds,
 without authorship); `match_name` is what a matcher is asked.
 """
+
 from __future__ import annotations
 
 import enum
@@ -92,6 +93,7 @@ def name_key(text: str) -> str:
 
 # --- the parser and its import-name clash --------------------------------------------------
 
+
 @functools.lru_cache(maxsize=1)
 def parser_module():
     """The gbif-name-parser module. The PyPI package `nameparser` (human names) installs a module
@@ -100,10 +102,17 @@ def parser_module():
         import nameparser
     except ImportError as error:
         raise NameParserUnavailable(f"gbif-name-parser is not installed: pip install '{PARSER_REQUIREMENT}'") from error
-    if not all(hasattr(nameparser, attribute) for attribute in ("parse", "parse_all", "UnparsableNameError", "Informal")):
-        what = " (that is the human-name parser from the PyPI package 'nameparser')" if hasattr(nameparser, "HumanName") else ""
+    if not all(
+        hasattr(nameparser, attribute) for attribute in ("parse", "parse_all", "UnparsableNameError", "Informal")
+    ):
+        what = (
+            " (that is the human-name parser from the PyPI package 'nameparser')"
+            if hasattr(nameparser, "HumanName")
+            else ""
+        )
         raise NameParserUnavailable(
-            f"The module 'nameparser' imported from {getattr(nameparser, '__file__', '?')} is not gbif-name-parser{what}. "
+            f"The module 'nameparser' imported from {getattr(nameparser, '__file__', '?')} is not "
+            f"gbif-name-parser{what}. "
             "Both packages install a module named 'nameparser'. Remove the other one and reinstall: "
             f"pip uninstall -y nameparser && pip install --force-reinstall '{PARSER_REQUIREMENT}'"
         )
@@ -114,7 +123,9 @@ def parser_module():
 
 _HYBRID_SEPARATOR = re.compile(r"\s+[x×]\s+|\s*×\s+(?=[A-Za-z])")
 _PROVISIONAL = re.compile(r"\s*\((prov\.?\s*plcmt\.?[^)]*)\)\s*", re.IGNORECASE)
-_CONCEPT_SUFFIX = re.compile(r"\s+(complex|group|agg\.?|aggregate|of authors|sensu auct(?:orum)?\.?|auct\.?)$", re.IGNORECASE)
+_CONCEPT_SUFFIX = re.compile(
+    r"\s+(complex|group|agg\.?|aggregate|of authors|sensu auct(?:orum)?\.?|auct\.?)$", re.IGNORECASE
+)
 _BARE_RANK_MARKER = re.compile(r"^(?:spp|spec|sp)\.?(?![a-z])\s*", re.IGNORECASE)  # "X sp.": X itself, no designation
 _HIGHER_RANK_SUFFIXES = (("oidea", "SUPERFAMILY"), ("idae", "FAMILY"), ("inae", "SUBFAMILY"), ("ini", "TRIBE"))
 
@@ -143,8 +154,15 @@ def parse_names(names) -> list[ParsedName]:
     """Parse many names; the plain ones go through the parser's batch call, about twice as fast
     as one call per name."""
     texts = [normalize_spaces(n) for n in names]
-    plain = [t for t in dict.fromkeys(texts) if t and not _is_hybrid_formula(t) and not _PROVISIONAL.search(t)
-             and not _CONCEPT_SUFFIX.search(t) and t not in _PARSED]
+    plain = [
+        t
+        for t in dict.fromkeys(texts)
+        if t
+        and not _is_hybrid_formula(t)
+        and not _PROVISIONAL.search(t)
+        and not _CONCEPT_SUFFIX.search(t)
+        and t not in _PARSED
+    ]
     _BATCH.parsed = dict(zip(plain, parser_module().parse_all(plain))) if plain else {}
     try:
         return [_parse(t) for t in texts]
@@ -173,8 +191,14 @@ def clear_caches() -> None:
 
 def _parse_uncached(text: str) -> ParsedName:
     if not text:
-        return ParsedName(verbatim=text, taxon_name="", match_name="", match_rank=UNKNOWN, kind=NameKind.UNPARSED,
-                          warnings=("empty name",))
+        return ParsedName(
+            verbatim=text,
+            taxon_name="",
+            match_name="",
+            match_rank=UNKNOWN,
+            kind=NameKind.UNPARSED,
+            warnings=("empty name",),
+        )
     if _is_hybrid_formula(text):
         return _parse_hybrid(text)
 
@@ -218,10 +242,26 @@ def _parse_plain(text: str) -> ParsedName:
             # A designation ("sp. 1", "0", "sp. MV3") names a taxon of its own: "X sp. 1" and "X sp. 2"
             # (or "Taxon 0" and "Taxon 1") are different taxa, and neither is X. Its name is the
             # whole name, so every lookup keyed by taxon_name keeps them apart; X only places it.
-            return ParsedName(verbatim=text, taxon_name=text, match_name=taxon, match_rank=rank, kind=NameKind.CONCEPT,
-                              rank=normalize_rank(parsed.rank), marker=marker, genus=genus)
-        return ParsedName(verbatim=text, taxon_name=taxon, match_name=taxon, match_rank=rank, kind=NameKind.HIGHER,
-                          rank=rank, marker=marker, genus=genus)
+            return ParsedName(
+                verbatim=text,
+                taxon_name=text,
+                match_name=taxon,
+                match_rank=rank,
+                kind=NameKind.CONCEPT,
+                rank=normalize_rank(parsed.rank),
+                marker=marker,
+                genus=genus,
+            )
+        return ParsedName(
+            verbatim=text,
+            taxon_name=taxon,
+            match_name=taxon,
+            match_rank=rank,
+            kind=NameKind.HIGHER,
+            rank=rank,
+            marker=marker,
+            genus=genus,
+        )
 
     authorship = normalize_spaces(parsed.authorship_complete() or "")
     if authorship and not re.search(r"[A-Z\d]", authorship):
@@ -304,8 +344,9 @@ def _parse_hybrid(text: str) -> ParsedName:
 
 
 def _unparsed(text: str, why: str) -> ParsedName:
-    return ParsedName(verbatim=text, taxon_name=text, match_name="", match_rank=UNKNOWN, kind=NameKind.UNPARSED,
-                      warnings=(why,))
+    return ParsedName(
+        verbatim=text, taxon_name=text, match_name="", match_rank=UNKNOWN, kind=NameKind.UNPARSED, warnings=(why,)
+    )
 
 
 # --- authorship ----------------------------------------------------------------------------

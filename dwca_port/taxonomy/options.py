@@ -1,4 +1,5 @@
 """How an import maps archived taxa: the policy and the matcher, from the operator's options."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,8 +40,12 @@ def build_reconciler(settings: TaxaSettings | None, progress=None, target=None) 
     if settings.policy != "create" and (settings.checklist or settings.gbif_url):
         # A GBIF URL alone means the Backbone there.
         try:
-            matcher = build_matcher(settings.checklist or "backbone", gbif_url=settings.gbif_url, progress=progress,
-                                    **settings.matcher_options)
+            matcher = build_matcher(
+                settings.checklist or "backbone",
+                gbif_url=settings.gbif_url,
+                progress=progress,
+                **settings.matcher_options,
+            )
         except ValueError as error:
             raise TaxaSettingsError(str(error)) from None
     if target is None:
@@ -61,6 +66,9 @@ def one_line(error: Exception) -> str:
     if isinstance(error, TaxaRefused):
         names = [f"{d.archived.name} ({d.note})" for d in error.decisions[:5]]
         more = len(error.decisions) - len(names)
-        return (f"{len(error.decisions)} archived taxa cannot be mapped onto this instance's taxonomy: "
-                + "; ".join(names) + (f"; and {more} more" if more > 0 else ""))
+        return (
+            f"{len(error.decisions)} archived taxa cannot be mapped onto this instance's taxonomy: "
+            + "; ".join(names)
+            + (f"; and {more} more" if more > 0 else "")
+        )
     return " ".join(str(error).split())

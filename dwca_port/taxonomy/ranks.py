@@ -1,5 +1,6 @@
 """Taxonomic ranks: their order (GBIF and Catalogue of Life vocabulary) and how they map onto
 Antenna's `TaxonRank` choices. Kept free of Django so matchers run without settings."""
+
 from __future__ import annotations
 
 import functools
@@ -7,22 +8,69 @@ import functools
 # Top to bottom. COL XR uses many intermediate ranks (DOMAIN, SUBPHYLUM, MEGACLASS...), so code
 # must never assume the seven Linnaean ones.
 RANK_ORDER: tuple[str, ...] = (
-    "DOMAIN", "SUPERKINGDOM", "KINGDOM", "SUBKINGDOM", "INFRAKINGDOM",
-    "SUPERPHYLUM", "PHYLUM", "SUBPHYLUM", "INFRAPHYLUM", "PARVPHYLUM",
-    "MEGACLASS", "GIGACLASS", "SUPERCLASS", "CLASS", "SUBCLASS", "INFRACLASS", "SUBTERCLASS",
-    "SUPERORDER", "ORDER", "SUBORDER", "INFRAORDER", "PARVORDER",
-    "SUPERFAMILY", "EPIFAMILY", "FAMILY", "SUBFAMILY", "INFRAFAMILY",
-    "SUPERTRIBE", "TRIBE", "SUBTRIBE", "INFRATRIBE",
-    "GENUS", "SUBGENUS", "INFRAGENUS", "SECTION", "SUBSECTION", "SERIES", "SUBSERIES",
-    "SPECIES_AGGREGATE", "SPECIES", "SUBSPECIES", "INFRASPECIFIC_NAME", "VARIETY", "SUBVARIETY",
-    "FORM", "SUBFORM",
+    "DOMAIN",
+    "SUPERKINGDOM",
+    "KINGDOM",
+    "SUBKINGDOM",
+    "INFRAKINGDOM",
+    "SUPERPHYLUM",
+    "PHYLUM",
+    "SUBPHYLUM",
+    "INFRAPHYLUM",
+    "PARVPHYLUM",
+    "MEGACLASS",
+    "GIGACLASS",
+    "SUPERCLASS",
+    "CLASS",
+    "SUBCLASS",
+    "INFRACLASS",
+    "SUBTERCLASS",
+    "SUPERORDER",
+    "ORDER",
+    "SUBORDER",
+    "INFRAORDER",
+    "PARVORDER",
+    "SUPERFAMILY",
+    "EPIFAMILY",
+    "FAMILY",
+    "SUBFAMILY",
+    "INFRAFAMILY",
+    "SUPERTRIBE",
+    "TRIBE",
+    "SUBTRIBE",
+    "INFRATRIBE",
+    "GENUS",
+    "SUBGENUS",
+    "INFRAGENUS",
+    "SECTION",
+    "SUBSECTION",
+    "SERIES",
+    "SUBSERIES",
+    "SPECIES_AGGREGATE",
+    "SPECIES",
+    "SUBSPECIES",
+    "INFRASPECIFIC_NAME",
+    "VARIETY",
+    "SUBVARIETY",
+    "FORM",
+    "SUBFORM",
 )
 _POSITION = {rank: index for index, rank in enumerate(RANK_ORDER)}
 
 # Antenna's TaxonRank values (ami.main.models.TaxonRank); a test keeps the two in step.
 ANTENNA_RANKS: tuple[str, ...] = (
-    "KINGDOM", "PHYLUM", "CLASS", "ORDER", "SUPERFAMILY", "FAMILY", "SUBFAMILY", "TRIBE",
-    "SUBTRIBE", "GENUS", "SPECIES", "UNKNOWN",
+    "KINGDOM",
+    "PHYLUM",
+    "CLASS",
+    "ORDER",
+    "SUPERFAMILY",
+    "FAMILY",
+    "SUBFAMILY",
+    "TRIBE",
+    "SUBTRIBE",
+    "GENUS",
+    "SPECIES",
+    "UNKNOWN",
 )
 UNKNOWN = "UNKNOWN"
 
@@ -33,9 +81,18 @@ MAJOR_RANKS: tuple[str, ...] = ("KINGDOM", "PHYLUM", "CLASS", "ORDER")
 HINT_RANKS: tuple[str, ...] = ("KINGDOM", "PHYLUM", "CLASS", "ORDER", "FAMILY")
 
 _ALIASES = {
-    "SUBSP": "SUBSPECIES", "SSP": "SUBSPECIES", "VAR": "VARIETY", "F": "FORM", "FORMA": "FORM",
-    "SP": "SPECIES", "GEN": "GENUS", "FAM": "FAMILY", "SUBFAM": "SUBFAMILY", "ORD": "ORDER",
-    "AGGREGATE": "SPECIES_AGGREGATE", "INFRASPECIFIC": "INFRASPECIFIC_NAME",
+    "SUBSP": "SUBSPECIES",
+    "SSP": "SUBSPECIES",
+    "VAR": "VARIETY",
+    "F": "FORM",
+    "FORMA": "FORM",
+    "SP": "SPECIES",
+    "GEN": "GENUS",
+    "FAM": "FAMILY",
+    "SUBFAM": "SUBFAMILY",
+    "ORD": "ORDER",
+    "AGGREGATE": "SPECIES_AGGREGATE",
+    "INFRASPECIFIC": "INFRASPECIFIC_NAME",
 }
 
 

@@ -15,6 +15,7 @@ For each archived taxon, in order:
 The engine only decides: it returns a Reconciliation (decisions plus the taxa to create,
 parents first) and writes nothing. `create.create_missing_taxa` applies it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -31,13 +32,30 @@ from .ranks import HINT_RANKS, MAJOR_RANKS, is_known, ranks_agree
 from .target import TargetTaxon, TargetTaxonomy
 
 # The decision types live in `decisions`; they are part of this module's API too.
-__all__ = ["ArchivedTaxon", "Decision", "Divergence", "Method", "NewTaxon", "Policy", "Reconciler", "Reconciliation",
-           "TaxonRef"]
+__all__ = [
+    "ArchivedTaxon",
+    "Decision",
+    "Divergence",
+    "Method",
+    "NewTaxon",
+    "Policy",
+    "Reconciler",
+    "Reconciliation",
+    "TaxonRef",
+]
+
 
 class Reconciler:
-    def __init__(self, target: TargetTaxonomy, policy: Policy | str = Policy.MATCH, matcher: Matcher | None = None, *,
-                 fallback: Matcher | None = None, min_fuzzy_confidence: int = 90,
-                 progress: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        target: TargetTaxonomy,
+        policy: Policy | str = Policy.MATCH,
+        matcher: Matcher | None = None,
+        *,
+        fallback: Matcher | None = None,
+        min_fuzzy_confidence: int = 90,
+        progress: Callable[[str], None] | None = None,
+    ):
         self.target = target
         self.policy = Policy(policy)
         if self.policy is Policy.GBIF and matcher is None:
@@ -55,7 +73,9 @@ class Reconciler:
         names = list(dict.fromkeys([t.name for t in taxa] + [t.synonym_of for t in taxa if t.synonym_of]))
         parsed = dict(zip(names, parse_names(names)))
         self._parsed = parsed
-        self.say(f"reconciling {len(taxa)} archived taxa ({len(parsed)} distinct names) with policy {self.policy.value}")
+        self.say(
+            f"reconciling {len(taxa)} archived taxa ({len(parsed)} distinct names) with policy {self.policy.value}"
+        )
         self.target.prefetch(self._archive_names(taxa), {key for t in taxa for key in t.keys()})
 
         decisions: dict[int, Decision] = {}
@@ -81,15 +101,21 @@ class Reconciler:
 
         planner = CreationPlanner(self, decisions, taxa)
         for position in sorted((p for p in range(len(taxa)) if p not in decisions), key=lambda p: len(taxa[p].parents)):
-            decisions[position] = planner.decide(taxa[position], parsed[taxa[position].name], results.get(position),
-                                                 blockers.get(position))
+            decisions[position] = planner.decide(
+                taxa[position], parsed[taxa[position].name], results.get(position), blockers.get(position)
+            )
         for position, decision in decisions.items():
             if position in results and decision.match is None:
                 decision.match = results[position]
         planner.link_synonyms()
         events = list(getattr(self.matcher, "events", []))
-        return Reconciliation(self.policy, [decisions[p] for p in range(len(taxa))], planner.to_create,
-                              matcher=getattr(self.matcher, "description", ""), events=events)
+        return Reconciliation(
+            self.policy,
+            [decisions[p] for p in range(len(taxa))],
+            planner.to_create,
+            matcher=getattr(self.matcher, "description", ""),
+            events=events,
+        )
 
     # --- steps 1 and 2: the target's own taxa ---------------------------------------------------
 
@@ -97,23 +123,40 @@ class Reconciler:
         rank = self.rank_of(taxon, parsed)
         for checklist, key in taxon.keys():
             candidates = [c for c in self.target.by_key(checklist, key) if self._same_kind(rank, parsed, c)]
-            candidates.sort(key=lambda c: (name_key(c.name) != name_key(taxon.name), parse_name(c.name).key != parsed.key,
-                                           c.synonym_of_id is not None))
+            candidates.sort(
+                key=lambda c: (
+                    name_key(c.name) != name_key(taxon.name),
+                    parse_name(c.name).key != parsed.key,
+                    c.synonym_of_id is not None,
+                )
+            )
             for candidate in candidates:
                 compatible, divergences = self.compare(taxon, parsed, candidate)
                 if compatible:
                     note = f"same key {key} ({describe(checklist)})"
                     if parse_name(candidate.name).key != parsed.key:
-                        divergences.append(Divergence("name", f"the key names {candidate.name} in the target, {taxon.name} in the archive"))
-                    return Decision(taxon, parsed, Method.KEY, target_ref(candidate), divergences=divergences, note=note), None
+                        divergences.append(
+                            Divergence(
+                                "name", f"the key names {candidate.name} in the target, {taxon.name} in the archive"
+                            )
+                        )
+                    return Decision(
+                        taxon, parsed, Method.KEY, target_ref(candidate), divergences=divergences, note=note
+                    ), None
 
         blocker = None
         for candidate in self._by_name_preferring_exact(taxon.name, parsed):
             compatible, divergences = self.compare(taxon, parsed, candidate)
             if compatible:
                 divergences += self._key_divergences(taxon, candidate)
-                return Decision(taxon, parsed, Method.NAME, target_ref(candidate), divergences=divergences,
-                                note="same canonical name"), None
+                return Decision(
+                    taxon,
+                    parsed,
+                    Method.NAME,
+                    target_ref(candidate),
+                    divergences=divergences,
+                    note="same canonical name",
+                ), None
             blocker = blocker or candidate
 
         if taxon.synonym_of:
@@ -121,8 +164,14 @@ class Reconciler:
             for candidate in self._by_name_preferring_exact(taxon.synonym_of, accepted):
                 compatible, divergences = self.compare(taxon, accepted, candidate, check_rank=False)
                 if compatible:
-                    return Decision(taxon, parsed, Method.SYNONYM, target_ref(candidate), divergences=divergences,
-                                    note=f"the archive lists it as a synonym of {taxon.synonym_of}"), blocker
+                    return Decision(
+                        taxon,
+                        parsed,
+                        Method.SYNONYM,
+                        target_ref(candidate),
+                        divergences=divergences,
+                        note=f"the archive lists it as a synonym of {taxon.synonym_of}",
+                    ), blocker
         return None, blocker
 
     def _by_name_preferring_exact(self, name: str, parsed: ParsedName) -> list[TargetTaxon]:
@@ -151,8 +200,13 @@ class Reconciler:
         return {p: answers[q] for p, q in queries.items() if q is not None}
 
     def _from_match(self, taxon: ArchivedTaxon, parsed: ParsedName, result: MatchResult) -> Decision | None:
-        if not result.matched or result.match_type is MatchType.HIGHERRANK or parsed.match_is_placement_only \
-                or parsed.kind is NameKind.HIGHER and name_key(result.canonical_name) != parsed.key:
+        if (
+            not result.matched
+            or result.match_type is MatchType.HIGHERRANK
+            or parsed.match_is_placement_only
+            or parsed.kind is NameKind.HIGHER
+            and name_key(result.canonical_name) != parsed.key
+        ):
             return None
         if result.match_type is MatchType.FUZZY and result.confidence < self.min_fuzzy_confidence:
             return None
@@ -168,7 +222,9 @@ class Reconciler:
             note += f": synonym of {result.resolved_name}"
         return Decision(taxon, parsed, method, target_ref(candidate), match=result, divergences=divergences, note=note)
 
-    def target_for_result(self, taxon: ArchivedTaxon, result: MatchResult) -> tuple[TargetTaxon, Method, list[Divergence]] | None:
+    def target_for_result(
+        self, taxon: ArchivedTaxon, result: MatchResult
+    ) -> tuple[TargetTaxon, Method, list[Divergence]] | None:
         """The target's taxon for the matcher's accepted taxon: by its key, else by its name."""
         accepted = parse_name(result.resolved_name)
         for key in dict.fromkeys(k for k in (result.resolved_key, result.key) if k):
@@ -215,29 +271,50 @@ class Reconciler:
         theirs = len(parse_name(candidate.name).taxon_name.split(" "))
         return (ours == 1) == (theirs == 1)
 
-    def compare(self, taxon: ArchivedTaxon, parsed: ParsedName, candidate: TargetTaxon,
-                check_rank: bool = True) -> tuple[bool, list[Divergence]]:
+    def compare(
+        self, taxon: ArchivedTaxon, parsed: ParsedName, candidate: TargetTaxon, check_rank: bool = True
+    ) -> tuple[bool, list[Divergence]]:
         """(compatible, divergences) of an archived taxon and a target taxon of the same name."""
         divergences = []
         rank = self.rank_of(taxon, parsed)
         if check_rank and is_known(rank) and is_known(candidate.rank) and rank != candidate.rank:
-            divergences.append(Divergence("rank", f"{rank.lower()} in the archive, {candidate.rank.lower()} in the target"))
-        ours = {r: n for r, n in taxon.parents}
+            divergences.append(
+                Divergence("rank", f"{rank.lower()} in the archive, {candidate.rank.lower()} in the target")
+            )
+        ours = dict(taxon.parents)
         theirs_chain = self.target.parent_chain(candidate)
-        theirs = {r: n for r, n in theirs_chain}
+        theirs = dict(theirs_chain)
         for major in MAJOR_RANKS:
             if ours.get(major) and theirs.get(major) and name_key(ours[major]) != name_key(theirs[major]):
-                return False, [Divergence("homonym", f"{candidate.name} is in {major.lower()} {theirs[major]} in the target, "
-                                                     f"{ours[major]} in the archive")]
-        differing = [r for r in ours if r not in MAJOR_RANKS and r in theirs and name_key(ours[r]) != name_key(theirs[r])
-                     and not (r == "GENUS" and self._genus_follows_name(taxon, parsed, ours[r], candidate, theirs[r]))]
+                return False, [
+                    Divergence(
+                        "homonym",
+                        f"{candidate.name} is in {major.lower()} {theirs[major]} in the target, "
+                        f"{ours[major]} in the archive",
+                    )
+                ]
+        differing = [
+            r
+            for r in ours
+            if r not in MAJOR_RANKS
+            and r in theirs
+            and name_key(ours[r]) != name_key(theirs[r])
+            and not (r == "GENUS" and self._genus_follows_name(taxon, parsed, ours[r], candidate, theirs[r]))
+        ]
         if differing:
             detail = ", ".join(f"{r.lower()} {ours[r]} in the archive, {theirs[r]} in the target" for r in differing)
             divergences.append(Divergence("parent", detail))
-        elif taxon.parents and theirs_chain and name_key(taxon.parents[-1][1]) != name_key(theirs_chain[-1][1]) \
-                and taxon.parents[-1][0] != theirs_chain[-1][0]:
-            divergences.append(Divergence("parent", f"under {taxon.parents[-1][1]} in the archive, "
-                                                    f"under {theirs_chain[-1][1]} in the target"))
+        elif (
+            taxon.parents
+            and theirs_chain
+            and name_key(taxon.parents[-1][1]) != name_key(theirs_chain[-1][1])
+            and taxon.parents[-1][0] != theirs_chain[-1][0]
+        ):
+            divergences.append(
+                Divergence(
+                    "parent", f"under {taxon.parents[-1][1]} in the archive, under {theirs_chain[-1][1]} in the target"
+                )
+            )
         author = taxon.author or parsed.authorship
         their_author = candidate.author or parse_name(candidate.name).authorship
         if author and their_author and authorship_agrees(author, their_author) is False:
@@ -245,26 +322,38 @@ class Reconciler:
         return True, divergences
 
     @staticmethod
-    def _genus_follows_name(taxon: ArchivedTaxon, parsed: ParsedName, our_genus: str, candidate: TargetTaxon,
-                            their_genus: str) -> bool:
+    def _genus_follows_name(
+        taxon: ArchivedTaxon, parsed: ParsedName, our_genus: str, candidate: TargetTaxon, their_genus: str
+    ) -> bool:
         """A synonym or variant mapped onto another binomial changes genus with the name: that
         is the mapping itself, not a divergence worth reporting."""
         archived_genus = parse_name(taxon.name).genus
-        return bool(archived_genus) and name_key(archived_genus) == name_key(our_genus) \
+        return (
+            bool(archived_genus)
+            and name_key(archived_genus) == name_key(our_genus)
             and name_key(parse_name(candidate.name).genus) == name_key(their_genus)
+        )
 
     def _key_divergences(self, taxon: ArchivedTaxon, candidate: TargetTaxon) -> list[Divergence]:
         theirs = dict(candidate.keys())
         found = []
         for checklist, key in taxon.keys():
             if checklist in theirs and theirs[checklist] != key:
-                found.append(Divergence("key", f"{describe(checklist)} key {key} in the archive, "
-                                               f"{theirs[checklist]} in the target"))
+                found.append(
+                    Divergence(
+                        "key", f"{describe(checklist)} key {key} in the archive, {theirs[checklist]} in the target"
+                    )
+                )
         ours = {checklist for checklist, _ in taxon.keys()}
         if ours and theirs and not ours & set(theirs):
-            found.append(Divergence("key", "the archive's keys and the target's are from different checklists "
-                                           f"({', '.join(describe(c) for c in sorted(ours))} vs "
-                                           f"{', '.join(describe(c) for c in sorted(theirs))}): matched by name"))
+            found.append(
+                Divergence(
+                    "key",
+                    "the archive's keys and the target's are from different checklists "
+                    f"({', '.join(describe(c) for c in sorted(ours))} vs "
+                    f"{', '.join(describe(c) for c in sorted(theirs))}): matched by name",
+                )
+            )
         return found
 
     def _archive_names(self, taxa: list[ArchivedTaxon]) -> set[str]:

@@ -1,6 +1,7 @@
 """The reconciliation report: one row per archived taxon (what it became in the target, how that
 was decided, the matcher's answer and confidence, the divergences found), as CSV or JSON, and a
 short summary for people."""
+
 from __future__ import annotations
 
 import csv
@@ -12,9 +13,26 @@ from .checklists import describe
 from .decisions import Decision, Method, Reconciliation
 
 COLUMNS = (
-    "archived_uuid", "archived_name", "archived_rank", "archived_gbif_key", "archived_checklist", "outcome", "method",
-    "target_id", "target_name", "target_rank", "qualifier", "matcher", "match_type", "matched_name", "matched_key",
-    "accepted_name", "accepted_key", "confidence", "divergences", "note",
+    "archived_uuid",
+    "archived_name",
+    "archived_rank",
+    "archived_gbif_key",
+    "archived_checklist",
+    "outcome",
+    "method",
+    "target_id",
+    "target_name",
+    "target_rank",
+    "qualifier",
+    "matcher",
+    "match_type",
+    "matched_name",
+    "matched_key",
+    "accepted_name",
+    "accepted_key",
+    "confidence",
+    "divergences",
+    "note",
 )
 
 
@@ -67,14 +85,24 @@ def as_json(result: Reconciliation) -> dict:
         "events": result.events,
         "counts": result.counts(),
         "decisions": [
-            {**decision_row(d), "divergences": [{"kind": v.kind, "detail": v.detail} for v in d.divergences],
-             "match": d.match.as_dict() if d.match else None}
+            {
+                **decision_row(d),
+                "divergences": [{"kind": v.kind, "detail": v.detail} for v in d.divergences],
+                "match": d.match.as_dict() if d.match else None,
+            }
             for d in result.decisions
         ],
         "to_create": [
-            {"name": t.name, "rank": t.rank, "author": t.author, "gbif_key": t.gbif_key,
-             "gbif_checklist_key": t.gbif_checklist_key, "parent": t.parent.name if t.parent else None,
-             "synonym_of": t.synonym_of.name if t.synonym_of else None, "source": t.source}
+            {
+                "name": t.name,
+                "rank": t.rank,
+                "author": t.author,
+                "gbif_key": t.gbif_key,
+                "gbif_checklist_key": t.gbif_checklist_key,
+                "parent": t.parent.name if t.parent else None,
+                "synonym_of": t.synonym_of.name if t.synonym_of else None,
+                "source": t.source,
+            }
             for t in result.to_create
         ],
     }
@@ -86,20 +114,36 @@ def write_json(result: Reconciliation, destination: str | os.PathLike) -> None:
 
 
 _LABELS = (
-    (Method.KEY, "by key"), (Method.NAME, "by name"), (Method.SYNONYM, "as synonyms"), (Method.FUZZY, "as spelling variants"),
-    (Method.HIGHER_RANK, "to a higher taxon"), (Method.CREATED, "created"), (Method.REFUSED, "refused"),
+    (Method.KEY, "by key"),
+    (Method.NAME, "by name"),
+    (Method.SYNONYM, "as synonyms"),
+    (Method.FUZZY, "as spelling variants"),
+    (Method.HIGHER_RANK, "to a higher taxon"),
+    (Method.CREATED, "created"),
+    (Method.REFUSED, "refused"),
 )
 
 
 def summary(result: Reconciliation) -> str:
     counts = result.counts()
     parts = [f"{counts[m.value]:,} {label}" for m, label in _LABELS if counts[m.value]]
-    lines = [f"{len(result.decisions):,} archived taxa (--taxa={result.policy.value}): " + (", ".join(parts) or "nothing to do") + "."]
+    lines = [
+        f"{len(result.decisions):,} archived taxa (--taxa={result.policy.value}): "
+        + (", ".join(parts) or "nothing to do")
+        + "."
+    ]
     if counts["taxa_to_create"]:
         extra = counts["taxa_to_create"] - counts[Method.CREATED.value]
-        lines.append(f"{counts['taxa_to_create']:,} taxa to create" + (f", {extra:,} of them higher taxa of parent chains" if extra > 0 else "") + ".")
+        lines.append(
+            f"{counts['taxa_to_create']:,} taxa to create"
+            + (f", {extra:,} of them higher taxa of parent chains" if extra > 0 else "")
+            + "."
+        )
     if counts["divergent"]:
-        lines.append(f"{counts['divergent']:,} taxa differ between the archive and the target (rank, parent, key or authorship): see the report.")
+        lines.append(
+            f"{counts['divergent']:,} taxa differ between the archive and the target (rank, parent, key or "
+            "authorship): see the report."
+        )
     if result.matcher:
         lines.append(f"Matcher: {result.matcher}.")
     lines += [f"Note: {event}" for event in result.events]

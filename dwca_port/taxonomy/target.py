@@ -5,6 +5,7 @@ name, and their parent chains. `prefetch` lets an implementation load everything
 needs in a few set-wise queries before the questions start. `InMemoryTargetTaxonomy` serves
 tests and benchmarks; `django_target.DjangoTargetTaxonomy` reads main.Taxon.
 """
+
 from __future__ import annotations
 
 import abc
@@ -110,21 +111,30 @@ class TaxonIndex:
 class InMemoryTargetTaxonomy(TargetTaxonomy):
     """A target held in memory. `add` builds one by names, for tests:
 
-        target = InMemoryTargetTaxonomy()
-        target.add("Noctuidae", "FAMILY")
-        target.add("Catocala", "GENUS", parent="Noctuidae")
+    target = InMemoryTargetTaxonomy()
+    target.add("Noctuidae", "FAMILY")
+    target.add("Catocala", "GENUS", parent="Noctuidae")
     """
 
     def __init__(self, taxa: Iterable[TargetTaxon] = ()):
         self.index = TaxonIndex(taxa)
-        self._ids = itertools.count(max((t.id for t in self.index.by_id.values() if isinstance(t.id, int)), default=0) + 1)
+        self._ids = itertools.count(
+            max((t.id for t in self.index.by_id.values() if isinstance(t.id, int)), default=0) + 1
+        )
 
-    def add(self, name: str, rank: str = UNKNOWN, parent: str | None = None, synonym_of: str | None = None,
-            **fields) -> TargetTaxon:
+    def add(
+        self, name: str, rank: str = UNKNOWN, parent: str | None = None, synonym_of: str | None = None, **fields
+    ) -> TargetTaxon:
         parent_id = self._id_of(parent) if parent else None
         synonym_id = self._id_of(synonym_of) if synonym_of else None
-        taxon = TargetTaxon(id=next(self._ids), name=name, rank=normalize_rank(rank), parent_id=parent_id,
-                            synonym_of_id=synonym_id, **fields)
+        taxon = TargetTaxon(
+            id=next(self._ids),
+            name=name,
+            rank=normalize_rank(rank),
+            parent_id=parent_id,
+            synonym_of_id=synonym_id,
+            **fields,
+        )
         self.index.add(taxon)
         return taxon
 
@@ -136,8 +146,11 @@ class InMemoryTargetTaxonomy(TargetTaxonomy):
         for position, (rank, name) in enumerate(chain):
             last = position == len(chain) - 1
             existing = next((t for t in self.index.named(name) if t.name == name), None)
-            parent = existing if existing and not last else self.add(name, rank, parent.name if parent else None,
-                                                                        **(fields if last else {}))
+            parent = (
+                existing
+                if existing and not last
+                else self.add(name, rank, parent.name if parent else None, **(fields if last else {}))
+            )
         return parent
 
     def _id_of(self, name: str):

@@ -1,4 +1,5 @@
 """Templates to clone: the demo project with every kind of configuration added, and small ones."""
+
 from __future__ import annotations
 
 import pytest
@@ -60,7 +61,9 @@ def add_configuration(project: Project) -> Project:
     shared_list.projects.add(project, other)
     other.taxa.add(species[5])
 
-    pipeline, _ = Pipeline.objects.get_or_create(name="Moth detector only", version=2, defaults={"slug": "moth-detector-only-v2"})
+    pipeline, _ = Pipeline.objects.get_or_create(
+        name="Moth detector only", version=2, defaults={"slug": "moth-detector-only-v2"}
+    )
     ProjectPipelineConfig.objects.create(project=project, pipeline=pipeline, enabled=False, config={"threshold": 0.3})
     service = ProcessingService(name="Shared service", endpoint_url="https://ml.example.org/api")
     service.save()
@@ -69,19 +72,40 @@ def add_configuration(project: Project) -> Project:
 
     public_device = Device.objects.create(name="Public trap", project=None)
     second_source = S3StorageSource.objects.create(
-        name="Second bucket", bucket="second", region="us-east-1", prefix="p/", access_key="K2", secret_key="S2",
-        project=project, total_files=12, total_size=3400,
+        name="Second bucket",
+        bucket="second",
+        region="us-east-1",
+        prefix="p/",
+        access_key="K2",
+        secret_key="S2",
+        project=project,
+        total_files=12,
+        total_size=3400,
     )
     Site.objects.create(name="Unused site", project=project)
     Deployment.objects.create(
-        name="Second station", project=project, device=public_device, data_source=second_source,
-        data_source_subdir="night2", latitude=45.5, longitude=-72.1, events_count=7, captures_count=99,
+        name="Second station",
+        project=project,
+        device=public_device,
+        data_source=second_source,
+        data_source_subdir="night2",
+        latitude=45.5,
+        longitude=-72.1,
+        events_count=7,
+        captures_count=99,
     )
     station = project.deployments.get(name="Vermont-Snapshots-Sample")
     SourceImageCollection.objects.create(
-        name="Interval sample", project=project, method="interval",
-        kwargs={"minute_interval": 10, "deployment_ids": [station.pk], "research_site_ids": [station.research_site_id],
-                "event_ids": list(project.events.values_list("pk", flat=True)[:2]), "size": 10},
+        name="Interval sample",
+        project=project,
+        method="interval",
+        kwargs={
+            "minute_interval": 10,
+            "deployment_ids": [station.pk],
+            "research_site_ids": [station.research_site_id],
+            "event_ids": list(project.events.values_list("pk", flat=True)[:2]),
+            "size": 10,
+        },
     )
 
     ml_manager = User.objects.create_user(email="ml@demo.antenna.example.org", name="ML data manager")
@@ -104,11 +128,20 @@ def small_template(name: str = "Small template", deployments: int = 2, taxa: int
     storage = S3StorageSource.objects.create(name="Bucket", bucket="b", access_key="A", secret_key="S", project=project)
     device = Device.objects.create(name="Trap", project=project)
     site = Site.objects.create(name="Site", project=project)
-    Deployment.objects.bulk_create([
-        Deployment(name=f"Station {n}", project=project, data_source=storage, device=device, research_site=site,
-                   latitude=45 + n / 1000, longitude=-73)
-        for n in range(deployments)
-    ])
+    Deployment.objects.bulk_create(
+        [
+            Deployment(
+                name=f"Station {n}",
+                project=project,
+                data_source=storage,
+                device=device,
+                research_site=site,
+                latitude=45 + n / 1000,
+                longitude=-73,
+            )
+            for n in range(deployments)
+        ]
+    )
     names = [f"Smallgenus species{n}" for n in range(taxa)]
     Taxon.objects.bulk_create([Taxon(name=name) for name in names], ignore_conflicts=True)
     linked = list(Taxon.objects.filter(name__in=names))

@@ -1,4 +1,5 @@
 """What a clone must look like, derived from the project graph and checked row by row."""
+
 from __future__ import annotations
 
 import json
@@ -89,10 +90,12 @@ def expected_sampler_arguments(kwargs: dict | None, maps: dict) -> dict | None:
 
 def link_rows(node, m2m) -> set[tuple[int, int]]:
     through = m2m.remote_field.through
-    return set(through.objects.values_list(
-        through._meta.get_field(m2m.m2m_field_name()).attname,
-        through._meta.get_field(m2m.m2m_reverse_field_name()).attname,
-    ))
+    return set(
+        through.objects.values_list(
+            through._meta.get_field(m2m.m2m_field_name()).attname,
+            through._meta.get_field(m2m.m2m_reverse_field_name()).attname,
+        )
+    )
 
 
 def assert_links_copied(before: dict[str, set], report) -> None:

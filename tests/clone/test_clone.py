@@ -1,5 +1,6 @@
 """clone_project on the demo template: what is copied, linked and left out, and that the
 template does not change."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from ami.main.demo import load_demo_project
-from ami.main.models import Deployment, Project, SourceImageCollection, TaxaList, Tag
+from ami.main.models import Deployment, Project, SourceImageCollection, Tag, TaxaList
 from ami.users.models import User
 from ami.users.roles import ProjectManager, roles_of
 from dwca_port import graph
@@ -44,9 +45,17 @@ def cloned(django_db_setup, django_db_blocker):
 def test_every_copied_row_matches_its_template_row_field_by_field(cloned):
     template, clone, report, _, _ = cloned
     assert_rows_copied(template, clone, report)
-    assert report.created == {**report.created, "main.Deployment": 2, "main.Device": 1, "main.Site": 2,
-                              "main.S3StorageSource": 2, "main.Tag": 2, "main.TaxaList": 2,
-                              "ml.ProjectPipelineConfig": 2, "main.SourceImageCollection": 2}
+    assert report.created == {
+        **report.created,
+        "main.Deployment": 2,
+        "main.Device": 1,
+        "main.Site": 2,
+        "main.S3StorageSource": 2,
+        "main.Tag": 2,
+        "main.TaxaList": 2,
+        "ml.ProjectPipelineConfig": 2,
+        "main.SourceImageCollection": 2,
+    }
 
 
 def test_every_link_is_copied_when_both_ends_are_in_the_clones_world(cloned):
@@ -62,9 +71,20 @@ def test_the_template_and_every_other_row_are_unchanged(cloned):
 def test_project_settings_by_hand(cloned):
     template, clone, _, _, _ = cloned
     assert clone.name == "New Project from Template" and clone.pk != template.pk and clone.uuid != template.uuid
-    for name in ("description", "owner_id", "organization_id", "draft", "feature_flags", "active", "priority",
-                 "license", "rights_holder", "default_processing_pipeline_id", "session_time_gap_seconds",
-                 "default_filters_score_threshold"):
+    for name in (
+        "description",
+        "owner_id",
+        "organization_id",
+        "draft",
+        "feature_flags",
+        "active",
+        "priority",
+        "license",
+        "rights_holder",
+        "default_processing_pipeline_id",
+        "session_time_gap_seconds",
+        "default_filters_score_threshold",
+    ):
         assert getattr(clone, name) == getattr(template, name), name
     assert clone.feature_flags["tags"] is True and clone.session_time_gap_seconds == 3600 and clone.draft
     assert set(clone.default_filters_include_taxa.all()) == set(template.default_filters_include_taxa.all())
@@ -80,8 +100,12 @@ def test_stations_point_to_the_clones_devices_sites_and_storage(cloned):
     for original in template.deployments.all():
         copy = clone.deployments.get(name=original.name)
         assert (copy.description, copy.latitude, copy.longitude, copy.data_source_subdir, copy.data_source_regex) == (
-            original.description, original.latitude, original.longitude, original.data_source_subdir,
-            original.data_source_regex)
+            original.description,
+            original.latitude,
+            original.longitude,
+            original.data_source_subdir,
+            original.data_source_regex,
+        )
         assert copy.data_source.project == clone and copy.data_source.name == original.data_source.name
         if original.device.project_id:
             assert copy.device.project == clone and copy.device.name == original.device.name
@@ -139,8 +163,13 @@ def test_capture_sets_are_copied_without_their_captures(cloned):
     # Sampler arguments name the clone's own station and site, and none of the template's captures.
     interval = clone.sourceimage_collections.get(name="Interval sample")
     station = clone.deployments.get(name="Vermont-Snapshots-Sample")
-    assert interval.kwargs == {"minute_interval": 10, "deployment_ids": [station.pk],
-                               "research_site_ids": [station.research_site_id], "event_ids": [], "size": 10}
+    assert interval.kwargs == {
+        "minute_interval": 10,
+        "deployment_ids": [station.pk],
+        "research_site_ids": [station.research_site_id],
+        "event_ids": [],
+        "size": 10,
+    }
     manual = clone.sourceimage_collections.get(method="manual")
     assert manual.kwargs == {"image_ids": []}
     assert template.sourceimage_collections.get(method="manual").kwargs["image_ids"]
@@ -189,7 +218,9 @@ def test_a_clone_of_a_clone(cloned):
     assert_rows_copied(first, second, report)
     assert_links_copied(links_before, report)
     assert roles_by_user(second) == roles_by_user(template)
-    assert set(second.deployments.values_list("name", flat=True)) == set(template.deployments.values_list("name", flat=True))
+    assert set(second.deployments.values_list("name", flat=True)) == set(
+        template.deployments.values_list("name", flat=True)
+    )
     assert set(second.taxa.all()) == set(template.taxa.all())
 
 

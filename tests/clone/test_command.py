@@ -1,4 +1,5 @@
 """The clone_project command: output, dry run, and clean refusals."""
+
 from __future__ import annotations
 
 import io
@@ -57,15 +58,19 @@ def test_dry_run_writes_nothing_and_reports_the_same_counts(template):
     ("arguments", "message"),
     [
         (["--source-project", "999999", "--name", "X"], "no project with id or UUID '999999'"),
-        (["--source-project", "00000000-0000-4000-8000-000000000000", "--name", "X"],
-         "no project with id or UUID '00000000-0000-4000-8000-000000000000'"),
+        (
+            ["--source-project", "00000000-0000-4000-8000-000000000000", "--name", "X"],
+            "no project with id or UUID '00000000-0000-4000-8000-000000000000'",
+        ),
         (["--source-project", "not-a-project", "--name", "X"], "no project with id or UUID 'not-a-project'"),
         (["--name", ""], "the new project's name is empty"),
         (["--name", "   "], "the new project's name is empty"),
         (["--name", "x" * 81], "the new project's name is 81 characters long; at most 80 are allowed"),
         (["--name", "Taken"], "project {taken} is already named 'Taken' in the same organization; choose another name"),
-        (["--name", "Small template"], "project {template} is already named 'Small template' in the same organization; "
-                                       "choose another name"),
+        (
+            ["--name", "Small template"],
+            "project {template} is already named 'Small template' in the same organization; choose another name",
+        ),
         (["--name", "Fine", "--owner", "nobody@example.org"], "no user with e-mail 'nobody@example.org'"),
         (["--name", "Fine", "--owner", ""], "no user with e-mail ''"),
     ],
@@ -107,8 +112,12 @@ def test_a_refusal_exits_non_zero_with_one_line(tmp_path: Path):
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
     subprocess.run([*manage, "migrate", "--verbosity", "0"], env=environment, check=True, capture_output=True)
     missing = str(uuid.uuid4())
-    result = subprocess.run([*manage, "clone_project", "--source-project", missing, "--name", "X"],
-                            env=environment, capture_output=True, text=True)
+    result = subprocess.run(
+        [*manage, "clone_project", "--source-project", missing, "--name", "X"],
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [f"CommandError: no project with id or UUID '{missing}'"]
     assert result.stdout == ""

@@ -1,4 +1,5 @@
 """The clone is set-wise: its number of statements depends on the graph, not on the rows."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """A realistic Antenna dataset's metadata, and its eml.xml, for the EML tests."""
+
 import datetime
 from pathlib import Path
 

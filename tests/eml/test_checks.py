@@ -32,7 +32,7 @@ def test_the_good_document_has_no_findings(good_eml):
 
 
 def test_findings_name_the_member(good_eml):
-    findings = check_eml(good_eml.replace(b"scope=\"system\"", b"scope=\"document\""), member="metadata/eml.xml")
+    findings = check_eml(good_eml.replace(b'scope="system"', b'scope="document"'), member="metadata/eml.xml")
     assert findings and all(finding.file == "metadata/eml.xml" for finding in findings)
 
 
@@ -86,7 +86,7 @@ def test_schema_location_with_extra_whitespace_is_flagged(good_eml):
         f"{EML_NS}\n    {PROFILE_LOCATION}",
         f" {EML_NS} {PROFILE_LOCATION}",
     ):
-        data = edit(good_eml, lambda root, dataset: root.set(f"{{{XSI}}}schemaLocation", spaced))
+        data = edit(good_eml, lambda root, dataset, spaced=spaced: root.set(f"{{{XSI}}}schemaLocation", spaced))
         [finding] = check_eml(data)
         assert (finding.item, finding.code, finding.severity) == (42, "EML_GBIF_SCHEMA", Severity.WARNING)
         assert "exactly one space" in finding.message

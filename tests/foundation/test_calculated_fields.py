@@ -1,11 +1,22 @@
 """Cached counts and derived values against hand-computed expectations."""
+
 import datetime
 
 import pytest
 
 from ami.main.models import (
-    Classification, Deployment, Detection, Event, Identification, Occurrence, Project, SourceImage, Taxon, TaxonRank,
-    group_images_into_events, update_detection_counts,
+    Classification,
+    Deployment,
+    Detection,
+    Event,
+    Identification,
+    Occurrence,
+    Project,
+    SourceImage,
+    Taxon,
+    TaxonRank,
+    group_images_into_events,
+    update_detection_counts,
 )
 from ami.ml.models import Algorithm
 
@@ -18,8 +29,10 @@ def taxa():
     order = Taxon.objects.create(name="Lepidoptera", rank=TaxonRank.ORDER)
     family = Taxon.objects.create(name="Nymphalidae", rank=TaxonRank.FAMILY, parent=order)
     genus = Taxon.objects.create(name="Vanessa", rank=TaxonRank.GENUS, parent=family)
-    species = {n: Taxon.objects.create(name=n, rank=TaxonRank.SPECIES, parent=genus)
-               for n in ("Vanessa atalanta", "Vanessa cardui", "Vanessa itea")}
+    species = {
+        n: Taxon.objects.create(name=n, rank=TaxonRank.SPECIES, parent=genus)
+        for n in ("Vanessa atalanta", "Vanessa cardui", "Vanessa itea")
+    }
     not_moth = Taxon.objects.create(name="Not a moth", rank=TaxonRank.UNKNOWN)
     Taxon.objects.update_all_calculated_fields()
     return {"order": order, "family": family, "genus": genus, "not_moth": not_moth, **species}
@@ -33,17 +46,25 @@ def station(user):
 
 def _night(station, start, minutes):
     """Captures at the given minute offsets from `start`."""
-    return [SourceImage.objects.create(deployment=station, project=station.project, path=f"{start:%Y%m%d}-{m}.jpg",
-                                       timestamp=start + datetime.timedelta(minutes=m), size=1000 + m)
-            for m in minutes]
+    return [
+        SourceImage.objects.create(
+            deployment=station,
+            project=station.project,
+            path=f"{start:%Y%m%d}-{m}.jpg",
+            timestamp=start + datetime.timedelta(minutes=m),
+            size=1000 + m,
+        )
+        for m in minutes
+    ]
 
 
 def _occurrence(station, captures, taxon, scores, bbox=(1, 1, 5, 5)):
     occurrence = Occurrence.objects.create(project=station.project, deployment=station)
     algorithm, _ = Algorithm.objects.get_or_create(name="clf", version=1)
     for capture, score in zip(captures, scores):
-        detection = Detection.objects.create(source_image=capture, occurrence=occurrence,
-                                             bbox=list(bbox) if bbox else None)
+        detection = Detection.objects.create(
+            source_image=capture, occurrence=occurrence, bbox=list(bbox) if bbox else None
+        )
         Classification.objects.create(detection=detection, taxon=taxon, score=score, timestamp=T0, algorithm=algorithm)
     occurrence.update_determination()
     occurrence.refresh_from_db()
@@ -60,8 +81,12 @@ def test_taxon_parents_json_and_display_name(taxa):
     assert Taxon.objects.get(name="Vanessa").display_name == "Vanessa sp."
     assert cardui.display_name == "Vanessa cardui"
     assert Taxon.objects.with_descendants([taxa["family"].pk]) == {
-        taxa["family"].pk, taxa["genus"].pk, taxa["Vanessa atalanta"].pk, taxa["Vanessa cardui"].pk,
-        taxa["Vanessa itea"].pk}
+        taxa["family"].pk,
+        taxa["genus"].pk,
+        taxa["Vanessa atalanta"].pk,
+        taxa["Vanessa cardui"].pk,
+        taxa["Vanessa itea"].pk,
+    }
 
 
 def test_grouping_into_sessions_by_gap_and_day(station):
@@ -84,8 +109,14 @@ def test_determination_rule(station, taxa):
     assert (occurrence.determination, occurrence.determination_score) == (taxa["Vanessa cardui"], 0.9)
     # a non-terminal classifier with a higher score loses to the terminal one
     other = Algorithm.objects.create(name="binary", version=1)
-    Classification.objects.create(detection=occurrence.detections.first(), taxon=taxa["order"], score=0.99,
-                                  timestamp=T0, algorithm=other, terminal=False)
+    Classification.objects.create(
+        detection=occurrence.detections.first(),
+        taxon=taxa["order"],
+        score=0.99,
+        timestamp=T0,
+        algorithm=other,
+        terminal=False,
+    )
     occurrence.update_determination()
     assert occurrence.determination == taxa["Vanessa cardui"]
     # a human identification wins with score 1.0; withdrawn ones do not count
@@ -119,13 +150,21 @@ def test_counts_with_default_filters(station, taxa):
     assert station.data_source_total_size == sum(1000 + m for m in (0, 10, 20, 30, 0, 10))
     assert station.events_count == 2
     assert (station.first_capture_timestamp, station.last_capture_timestamp) == (
-        T0, T0 + datetime.timedelta(days=1, minutes=10))
+        T0,
+        T0 + datetime.timedelta(days=1, minutes=10),
+    )
     events = {e.group_by: e for e in Event.objects.filter(deployment=station)}
     assert (events["2023-06-01"].occurrences_count, events["2023-06-01"].detections_count) == (1, 2)
     assert (events["2023-06-02"].occurrences_count, events["2023-06-02"].detections_count) == (2, 1)
     counts = dict(SourceImage.objects.filter(deployment=station).values_list("path", "detections_count"))
-    assert counts == {"20230601-0.jpg": 1, "20230601-10.jpg": 1, "20230601-20.jpg": 0, "20230601-30.jpg": 0,
-                      "20230602-0.jpg": 1, "20230602-10.jpg": 0}
+    assert counts == {
+        "20230601-0.jpg": 1,
+        "20230601-10.jpg": 1,
+        "20230601-20.jpg": 0,
+        "20230601-30.jpg": 0,
+        "20230602-0.jpg": 1,
+        "20230602-10.jpg": 0,
+    }
 
     # include filter: only Vanessa itea and its descendants
     project.default_filters_include_taxa.add(taxa["Vanessa itea"])

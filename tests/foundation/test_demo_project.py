@@ -1,4 +1,5 @@
 """The demo project built from the real Vermont export: exact counts and realistic structure."""
+
 import json
 from collections import Counter
 
@@ -31,7 +32,9 @@ def demo(db):
 
 
 def test_counts_match_the_fixture(demo, fixture_counts):
-    assert fixture_counts["occurrences"] == 95 and fixture_counts["detections"] == 333 and fixture_counts["images"] == 120
+    assert (
+        fixture_counts["occurrences"] == 95 and fixture_counts["detections"] == 333 and fixture_counts["images"] == 120
+    )
     summary = summarize(demo)
     assert summary["occurrences"] == 95
     assert summary["detections"] == 333
@@ -43,8 +46,11 @@ def test_counts_match_the_fixture(demo, fixture_counts):
 
 def test_sessions_are_the_fixture_nights(demo, fixture_counts):
     per_event = Counter(Occurrence.objects.filter(project=demo).values_list("event__group_by", flat=True))
-    assert dict(per_event) == dict(fixture_counts["per_event"]) == {
-        "2022-06-20": 29, "2022-06-21": 12, "2022-06-22": 30, "2022-06-23": 24}
+    assert (
+        dict(per_event)
+        == dict(fixture_counts["per_event"])
+        == {"2022-06-20": 29, "2022-06-21": 12, "2022-06-22": 30, "2022-06-23": 24}
+    )
     assert sum(Event.objects.filter(project=demo).values_list("captures_count", flat=True)) == 120
 
 

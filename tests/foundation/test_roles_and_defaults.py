@@ -1,11 +1,22 @@
 """Project role groups (named as upstream), membership and creation defaults."""
+
 import pytest
 from django.contrib.auth.models import Group
 
 from ami.main.models import Project
 from ami.users.roles import (
-    ROLES, BasicMember, Identifier, MLDataManager, ProjectManager, Researcher, assign_role,
-    create_roles_for_project, delete_roles_for_project, get_primary_role, remove_role, rename_roles_for_project,
+    ROLES,
+    BasicMember,
+    Identifier,
+    MLDataManager,
+    ProjectManager,
+    Researcher,
+    assign_role,
+    create_roles_for_project,
+    delete_roles_for_project,
+    get_primary_role,
+    remove_role,
+    rename_roles_for_project,
     roles_of,
 )
 
@@ -20,8 +31,10 @@ def member(django_user_model):
 def test_five_groups_named_like_upstream(user):
     project = Project.objects.create(name="Moths of Quebec", owner=user, create_defaults=False)
     names = set(Group.objects.filter(name__startswith=f"{project.pk}_").values_list("name", flat=True))
-    assert names == {f"{project.pk}_Moths of Quebec_{role}" for role in
-                     ("BasicMember", "Researcher", "Identifier", "MLDataManager", "ProjectManager")}
+    assert names == {
+        f"{project.pk}_Moths of Quebec_{role}"
+        for role in ("BasicMember", "Researcher", "Identifier", "MLDataManager", "ProjectManager")
+    }
 
 
 def test_role_permissions_inherit_and_project_manager_holds_them_all(user):
@@ -86,6 +99,11 @@ def test_creation_without_roles(user):
 
 def test_feature_flags_default_like_upstream(user):
     project = Project.objects.create(name="Flags", create_defaults=False)
-    assert project.feature_flags == {"tags": False, "reprocess_existing_detections": False, "default_filters": False,
-                                     "reprocess_all_images": False, "async_pipeline_workers": True}
+    assert project.feature_flags == {
+        "tags": False,
+        "reprocess_existing_detections": False,
+        "default_filters": False,
+        "reprocess_all_images": False,
+        "async_pipeline_workers": True,
+    }
     assert (project.session_time_gap_seconds, project.default_filters_score_threshold) == (7200, 0.5)

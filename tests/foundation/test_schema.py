@@ -1,4 +1,5 @@
 """The model's constraints, cascades and reverse names that clone, export and import rely on."""
+
 import datetime
 
 import pytest
@@ -8,8 +9,21 @@ from django.db.models.deletion import ProtectedError
 from ami.exports.models import DataExport
 from ami.jobs.models import Job
 from ami.main.models import (
-    Classification, Deployment, Detection, Device, Event, Identification, Occurrence, Project, S3StorageSource,
-    Site, SourceImage, SourceImageCollection, Tag, Taxon, UserProjectMembership,
+    Classification,
+    Deployment,
+    Detection,
+    Device,
+    Event,
+    Identification,
+    Occurrence,
+    Project,
+    S3StorageSource,
+    Site,
+    SourceImage,
+    SourceImageCollection,
+    Tag,
+    Taxon,
+    UserProjectMembership,
 )
 from ami.ml.models import Algorithm, AlgorithmCategoryMap, Pipeline, ProjectPipelineConfig
 
@@ -119,9 +133,24 @@ def test_reverse_names_used_by_the_toolkit(project, station):
     assert list(project.deployments.all()) == [station]
     assert list(project.captures.all()) == [capture]
     assert list(capture.detections.all()) == [detection]
-    for name in ("events", "occurrences", "taxa", "taxa_lists", "devices", "sites", "storage_sources", "jobs",
-                 "sourceimage_collections", "processing_services", "pipelines", "project_pipeline_configs", "tags",
-                 "exports", "project_memberships", "include_taxa_default_projects"[:0] or "members"):
+    for name in (
+        "events",
+        "occurrences",
+        "taxa",
+        "taxa_lists",
+        "devices",
+        "sites",
+        "storage_sources",
+        "jobs",
+        "sourceimage_collections",
+        "processing_services",
+        "pipelines",
+        "project_pipeline_configs",
+        "tags",
+        "exports",
+        "project_memberships",
+        "include_taxa_default_projects"[:0] or "members",
+    ):
         assert hasattr(project, name), name
 
 

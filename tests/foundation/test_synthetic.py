@@ -1,4 +1,5 @@
 """The synthetic generator: exact sizes, consistent links, usable ids afterwards."""
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -10,8 +11,16 @@ pytestmark = pytest.mark.django_db
 
 def test_sizes_and_links():
     project = seed_synthetic_project(
-        SyntheticSpec(images=1000, detections_per_image=0.5, classifications_per_detection=2, occurrences=50,
-                      identifications=5, deployments=3, nights_per_deployment=4, taxa=30),
+        SyntheticSpec(
+            images=1000,
+            detections_per_image=0.5,
+            classifications_per_detection=2,
+            occurrences=50,
+            identifications=5,
+            deployments=3,
+            nights_per_deployment=4,
+            taxa=30,
+        ),
         progress=None,
     )
     assert SourceImage.objects.filter(project=project).count() == 1000
@@ -22,7 +31,9 @@ def test_sizes_and_links():
     assert Deployment.objects.filter(project=project).count() == 3
     assert Event.objects.filter(project=project).count() == 12
     # every capture sits in an event of its own deployment
-    assert not SourceImage.objects.filter(project=project).exclude(event__deployment_id=models_f("deployment_id")).exists()
+    assert (
+        not SourceImage.objects.filter(project=project).exclude(event__deployment_id=models_f("deployment_id")).exists()
+    )
     # every detection's occurrence belongs to the project; ids continue normally afterwards
     assert not Detection.objects.filter(source_image__project=project).exclude(occurrence__project=project).exists()
     SourceImage.objects.create(path="after.jpg", project=project)

@@ -1,4 +1,5 @@
 """Fixtures for the identity tests: moving the test database between migration states."""
+
 import pytest
 from django.core.management import call_command
 from django.db import connection

@@ -1,5 +1,6 @@
 """One row of every exported model, built with plain `objects.create` calls so that the same
 code works with the live models and with historical (migration) models."""
+
 from __future__ import annotations
 
 import datetime
@@ -8,12 +9,32 @@ T0 = datetime.datetime(2023, 6, 1, 22, 0)
 
 # Every model that carries an identity UUID (docs/identity.md).
 UUID_MODELS = (
-    "users.User", "main.Organization", "main.Project", "main.UserProjectMembership", "main.Device",
-    "main.Site", "main.S3StorageSource", "main.Deployment", "main.Event", "main.SourceImage",
-    "main.Detection", "main.Classification", "main.Occurrence", "main.Identification", "main.Taxon",
-    "main.TaxaList", "main.Tag", "main.SourceImageCollection", "ml.AlgorithmCategoryMap",
-    "ml.Algorithm", "ml.Pipeline", "ml.ProcessingService", "ml.ProjectPipelineConfig", "jobs.Job",
-    "jobs.JobLog", "exports.DataExport",
+    "users.User",
+    "main.Organization",
+    "main.Project",
+    "main.UserProjectMembership",
+    "main.Device",
+    "main.Site",
+    "main.S3StorageSource",
+    "main.Deployment",
+    "main.Event",
+    "main.SourceImage",
+    "main.Detection",
+    "main.Classification",
+    "main.Occurrence",
+    "main.Identification",
+    "main.Taxon",
+    "main.TaxaList",
+    "main.Tag",
+    "main.SourceImageCollection",
+    "ml.AlgorithmCategoryMap",
+    "ml.Algorithm",
+    "ml.Pipeline",
+    "ml.ProcessingService",
+    "ml.ProjectPipelineConfig",
+    "jobs.Job",
+    "jobs.JobLog",
+    "exports.DataExport",
 )
 
 
@@ -62,8 +83,11 @@ def build_graph(apps, tag: str = "a", captures: int = 5) -> dict:
     event = model("main.Event").objects.create(group_by="2023-06-01", start=T0, project=project, deployment=deployment)
     images = [
         model("main.SourceImage").objects.create(
-            path=f"{tag}/2023060122{n:02d}00.jpg", timestamp=T0 + datetime.timedelta(minutes=n),
-            project=project, deployment=deployment, event=event,
+            path=f"{tag}/2023060122{n:02d}00.jpg",
+            timestamp=T0 + datetime.timedelta(minutes=n),
+            project=project,
+            deployment=deployment,
+            event=event,
         )
         for n in range(captures)
     ]
@@ -78,20 +102,39 @@ def build_graph(apps, tag: str = "a", captures: int = 5) -> dict:
     )
     model("main.Detection").objects.create(source_image=images[1], bbox=None, detection_algorithm=detector)
     classification = model("main.Classification").objects.create(
-        detection=detection, taxon=taxon, score=0.9, timestamp=T0, algorithm=classifier,
-        category_map=category_map, scores=[0.9], logits=[2.0],
+        detection=detection,
+        taxon=taxon,
+        score=0.9,
+        timestamp=T0,
+        algorithm=classifier,
+        category_map=category_map,
+        scores=[0.9],
+        logits=[2.0],
     )
     identification = model("main.Identification").objects.create(
         user=user, taxon=taxon, occurrence=occurrence, agreed_with_prediction=classification
     )
     export = model("exports.DataExport").objects.create(user=user, project=project, format="dwca")
     job = model("jobs.Job").objects.create(
-        name=f"Job {tag}", project=project, deployment=deployment, pipeline=pipeline,
-        source_image_collection=collection, data_export=export,
+        name=f"Job {tag}",
+        project=project,
+        deployment=deployment,
+        pipeline=pipeline,
+        source_image_collection=collection,
+        data_export=export,
     )
     model("jobs.JobLog").objects.create(job=job, level="INFO", message="started")
     return {
-        "user": user, "organization": organization, "project": project, "deployment": deployment,
-        "event": event, "images": images, "detection": detection, "classification": classification,
-        "identification": identification, "taxon": taxon, "tag": label, "job": job,
+        "user": user,
+        "organization": organization,
+        "project": project,
+        "deployment": deployment,
+        "event": event,
+        "images": images,
+        "detection": detection,
+        "classification": classification,
+        "identification": identification,
+        "taxon": taxon,
+        "tag": label,
+        "job": job,
     }

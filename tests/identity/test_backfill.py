@@ -1,4 +1,5 @@
 """ami.base.uuid_backfill on a scratch table: batches, gaps in the ids, resuming."""
+
 import uuid
 
 import pytest
@@ -41,7 +42,9 @@ def test_batches_cover_every_row_and_skip_gaps(scratch_table):
 def test_resuming_only_fills_rows_still_null(scratch_table):
     kept = uuid.uuid4()
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {TABLE} SET uuid = %s WHERE id = 3", [kept if connection.vendor == "postgresql" else kept.hex])
+        cursor.execute(
+            f"UPDATE {TABLE} SET uuid = %s WHERE id = 3", [kept if connection.vendor == "postgresql" else kept.hex]
+        )
     report = backfill_uuids(connection, scratch_table, batch_size=100)
     assert report.rows == 14
     assert uuid.UUID(str(uuids()[3])) == kept

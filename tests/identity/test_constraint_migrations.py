@@ -1,4 +1,5 @@
 """The constraint migrations on databases that already hold duplicates."""
+
 import json
 
 import pytest
@@ -16,7 +17,9 @@ LONG = "N" * 80  # Deployment/Device/Site names are 80 characters at most
 @pytest.mark.django_db(transaction=True)
 def test_duplicate_names_are_renamed_and_reported(migrator, capsys):
     old = migrator.migrate(BEFORE_NAME_CONSTRAINTS)
-    Project, Deployment, Device, Site = (old.get_model("main", name) for name in ("Project", "Deployment", "Device", "Site"))
+    Project, Deployment, Device, Site = (
+        old.get_model("main", name) for name in ("Project", "Deployment", "Device", "Site")
+    )
     project = Project.objects.create(name="Vermont")
     other = Project.objects.create(name="Quebec")
     traps = [Deployment.objects.create(name="Trap", project=project) for _ in range(3)]
@@ -52,9 +55,18 @@ def insert_duplicate_detections(old_apps):
     taxon = get("main", "Taxon").objects.create(name="Vanessa cardui")
     occurrence = get("main", "Occurrence").objects.create(project=project, determination=taxon, determination_score=0.8)
     Detection, Classification = get("main", "Detection"), get("main", "Classification")
-    box = [Detection.objects.create(source_image=capture, bbox=[1, 2, 3, 4], occurrence=occurrence if n == 0 else None,
-                                    path=None if n == 0 else f"crop-{n}.jpg") for n in range(2)]
-    markers = [Detection.objects.create(source_image=capture, bbox=None, detection_algorithm=detector) for _ in range(2)]
+    box = [
+        Detection.objects.create(
+            source_image=capture,
+            bbox=[1, 2, 3, 4],
+            occurrence=occurrence if n == 0 else None,
+            path=None if n == 0 else f"crop-{n}.jpg",
+        )
+        for n in range(2)
+    ]
+    markers = [
+        Detection.objects.create(source_image=capture, bbox=None, detection_algorithm=detector) for _ in range(2)
+    ]
     same = {"taxon": taxon, "algorithm": classifier, "score": 0.8, "timestamp": T0}
     first = Classification.objects.create(detection=box[0], **same)
     second = Classification.objects.create(detection=box[1], **same)  # same result, on the duplicate detection
@@ -62,8 +74,13 @@ def insert_duplicate_detections(old_apps):
     identification = get("main", "Identification").objects.create(
         occurrence=occurrence, taxon=taxon, agreed_with_prediction=second
     )
-    return {"box": box, "markers": markers, "classifications": [first, second, third], "identification": identification,
-            "occurrence": occurrence}
+    return {
+        "box": box,
+        "markers": markers,
+        "classifications": [first, second, third],
+        "identification": identification,
+        "occurrence": occurrence,
+    }
 
 
 @pytest.mark.django_db(transaction=True)
@@ -76,7 +93,7 @@ def test_duplicate_detections_stop_the_migration_until_merged(migrator, capsys):
     assert error.value.returncode == 1
     output = capsys.readouterr().out
     box, markers = rows["box"], rows["markers"]
-    assert f"main.Detection.unique_detection_bbox (source_image, bbox) where bbox is not null: 1 group(s)" in output
+    assert "main.Detection.unique_detection_bbox (source_image, bbox) where bbox is not null: 1 group(s)" in output
     assert f"ids {box[0].pk}, {box[1].pk}" in output
     assert f"ids {markers[0].pk}, {markers[1].pk}" in output
     assert "merge_duplicate_detections" in output
@@ -125,7 +142,10 @@ def test_check_unique_violations_json(migrator, capsys):
     assert report["violations"] == 3  # the box, the null marker, the classification written twice
     by_name = {c["constraint"]: c for c in report["constraints"]}
     assert by_name["unique_detection_bbox"]["groups"] == [
-        {"key": {"source_image": rows["box"][0].source_image_id, "bbox": [1, 2, 3, 4]}, "ids": [d.pk for d in rows["box"]]}
+        {
+            "key": {"source_image": rows["box"][0].source_image_id, "bbox": [1, 2, 3, 4]},
+            "ids": [d.pk for d in rows["box"]],
+        }
     ]
     first, _, third = rows["classifications"]
     assert by_name["unique_classification_result"]["groups"][0]["ids"] == [first.pk, third.pk]

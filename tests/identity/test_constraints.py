@@ -1,4 +1,5 @@
 """The unique constraints refuse new duplicates, at the database and in validate_constraints()."""
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -70,7 +71,11 @@ def test_equal_boxes_written_differently_collide(capture):
     """jsonb on PostgreSQL, json() over the text on SQLite: whitespace does not make a new box."""
     Detection.objects.create(source_image=capture, bbox=[1, 2, 30, 40])
     fields = "created_at, updated_at, uuid, source_image_id, bbox"
-    uuid_value = "'0b8f6f52-3c44-4a0c-9d8f-6a2f4f1e2a11'" if connection.vendor == "postgresql" else "'0b8f6f523c444a0c9d8f6a2f4f1e2a11'"
+    uuid_value = (
+        "'0b8f6f52-3c44-4a0c-9d8f-6a2f4f1e2a11'"
+        if connection.vendor == "postgresql"
+        else "'0b8f6f523c444a0c9d8f6a2f4f1e2a11'"
+    )
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO main_detection ({fields}) VALUES (%s, %s, {uuid_value}, %s, '[1,2,  30,40]')",
@@ -101,5 +106,7 @@ def test_one_classification_per_result(capture):
     Classification.objects.create(score=0.8, **result)
     assert_refused(lambda: Classification.objects.create(score=0.8, **result))
     Classification.objects.create(score=0.7, **result)  # a re-run with another score: kept, as upstream
-    with pytest.raises(ValidationError, match="Classification with this Detection, Algorithm, Taxon and Score already exists."):
+    with pytest.raises(
+        ValidationError, match="Classification with this Detection, Algorithm, Taxon and Score already exists."
+    ):
         Classification(score=0.8, **result).validate_constraints()

@@ -1,4 +1,5 @@
 """Natural keys: every model has one, and dumpdata/loaddata round-trip with them."""
+
 import json
 import re
 

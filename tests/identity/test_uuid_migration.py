@@ -1,10 +1,11 @@
 """The UUID migrations on a database that already holds data (and after an interruption)."""
+
 import uuid
 
 import pytest
 from django.apps import apps as live_apps
 from django.core.management import call_command
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from tests.identity.conftest import BEFORE_UUIDS
 from tests.identity.graph import UUID_MODELS, build_graph
@@ -17,7 +18,9 @@ def assert_unique_non_null_uuids(label):
     assert None not in values, f"{label}: a row has no UUID"
     assert len(set(values)) == len(values), f"{label}: UUIDs are not distinct"
     with connection.cursor() as cursor:
-        column = next(c for c in connection.introspection.get_table_description(cursor, model._meta.db_table) if c.name == "uuid")
+        column = next(
+            c for c in connection.introspection.get_table_description(cursor, model._meta.db_table) if c.name == "uuid"
+        )
         constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
     assert not column.null_ok, f"{label}: uuid column is nullable"
     assert any(c["unique"] and c["columns"] == ["uuid"] for c in constraints.values()), f"{label}: uuid not unique"
@@ -30,7 +33,9 @@ def test_every_existing_row_gets_a_distinct_uuid(migrator, settings):
     build_graph(old_apps, "a")
     build_graph(old_apps, "b", captures=7)
     SourceImage = old_apps.get_model("main", "SourceImage")
-    SourceImage.objects.filter(pk__in=list(SourceImage.objects.order_by("pk").values_list("pk", flat=True))[2:5]).delete()  # gaps in the ids
+    SourceImage.objects.filter(
+        pk__in=list(SourceImage.objects.order_by("pk").values_list("pk", flat=True))[2:5]
+    ).delete()  # gaps in the ids
 
     migrator.migrate_to_latest()
 
@@ -51,7 +56,7 @@ def test_an_interrupted_migration_resumes(migrator, settings):
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE main_sourceimage ADD COLUMN uuid uuid NULL")
             cursor.execute("UPDATE main_sourceimage SET uuid = %s WHERE id IN (%s, %s)", [kept, first, second])
-            with pytest.raises(Exception):  # duplicate values: leaves an INVALID index behind
+            with pytest.raises(DatabaseError):  # duplicate values: leaves an INVALID index behind
                 cursor.execute("CREATE UNIQUE INDEX CONCURRENTLY main_sourceimage_uuid_key ON main_sourceimage (uuid)")
             cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = 'main_sourceimage_uuid_key'::regclass")
             assert cursor.fetchone()[0] is False

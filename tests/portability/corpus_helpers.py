@@ -1,4 +1,5 @@
 """Helpers for the bad-input and robustness tests: a whole-database fingerprint, one-shot exports."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +29,9 @@ def database_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def export_demo_once(directory: Path, profiles=("full",), with_json: bool = False, keep: bool = False) -> dict[str, bytes]:
+def export_demo_once(
+    directory: Path, profiles=("full",), with_json: bool = False, keep: bool = False
+) -> dict[str, bytes]:
     """Load the demo project, export it in each profile (and as JSON): {profile or "json": bytes}.
 
     Everything is rolled back unless `keep`: then the project's own rows are deleted and the demo

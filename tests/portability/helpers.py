@@ -1,4 +1,5 @@
 """Helpers shared by the export/import tests."""
+
 from __future__ import annotations
 
 import zipfile

@@ -8,6 +8,7 @@ committed for the whole module. Each test tries to import a damaged copy of the 
 database (inside the test's own transaction, rolled back after it) and compares every table with
 the module's starting state. The module flushes the database at its end.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,9 @@ PREFIX = "import refused, nothing was written: "
 @pytest.fixture(scope="module")
 def module_state(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
-        archives = export_demo_once(tmp_path_factory.mktemp("good"), profiles=(FULL, GBIF_PROFILE),
-                                    with_json=True, keep=True)
+        archives = export_demo_once(
+            tmp_path_factory.mktemp("good"), profiles=(FULL, GBIF_PROFILE), with_json=True, keep=True
+        )
         state = (table_counts(), database_fingerprint())
     yield archives, state
     with django_db_blocker.unblock():
@@ -107,8 +109,10 @@ def test_each_defect_is_refused_and_nothing_is_written(defect, archives, snapsho
     flagged = [f for f in report.findings if f.code == defect.code]
     if report.ok:
         why = "a warning" if flagged else "not flagged"
-        pytest.skip(f"{defect.code} is {why} in the full profile ({defect.profile or 'any'} profile defect): "
-                    "not bad input for an import")
+        pytest.skip(
+            f"{defect.code} is {why} in the full profile ({defect.profile or 'any'} profile defect): "
+            "not bad input for an import"
+        )
     before = snapshot()
     message = _refused(path)
     assert snapshot() == before
@@ -142,11 +146,15 @@ def test_enough_defects_apply(archives):
 # -- not corpus defects -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("content, expected", [
-    (b"eventID\teventDate\nnot a zip at all\n", "DWCA_UNREADABLE"),
-    (b"", "DWCA_UNREADABLE"),
-    (b"PK\x03\x04" + b"\0" * 100, "DWCA_UNREADABLE"),
-], ids=["not_a_zip", "empty_file", "zip_header_only"])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"eventID\teventDate\nnot a zip at all\n", "DWCA_UNREADABLE"),
+        (b"", "DWCA_UNREADABLE"),
+        (b"PK\x03\x04" + b"\0" * 100, "DWCA_UNREADABLE"),
+    ],
+    ids=["not_a_zip", "empty_file", "zip_header_only"],
+)
 def test_unreadable_files_are_refused(content, expected, snapshot, tmp_path):
     path = tmp_path / "bad.zip"
     path.write_bytes(content)
@@ -194,8 +202,12 @@ def _json_case(tmp_path, name: str, document) -> str:
 
 def test_the_undamaged_json_imports(archives, snapshot, tmp_path):
     before = snapshot()
-    call_command("import_project", str(_json_case(tmp_path, "good.json", _json_export(archives))),
-                 "--create-missing-users", "--quiet")
+    call_command(
+        "import_project",
+        str(_json_case(tmp_path, "good.json", _json_export(archives))),
+        "--create-missing-users",
+        "--quiet",
+    )
     assert snapshot() != before
 
 
@@ -208,13 +220,20 @@ def test_json_with_a_newer_format_version_is_refused(archives, snapshot, tmp_pat
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("case", ["not_json", "a_list", "no_format_version", "models_not_a_list",
-                                  "row_not_an_object", "string_format_version"])
+@pytest.mark.parametrize(
+    "case",
+    ["not_json", "a_list", "no_format_version", "models_not_a_list", "row_not_an_object", "string_format_version"],
+)
 def test_json_with_a_bad_shape_is_refused(case, archives, snapshot, tmp_path, request):
     document = _json_export(archives)
-    expected = {"not_json": "JSON_INVALID", "a_list": "JSON_NOT_AN_EXPORT", "no_format_version": "JSON_NOT_AN_EXPORT",
-                "models_not_a_list": "JSON_SHAPE", "row_not_an_object": "JSON_SHAPE",
-                "string_format_version": "FORMAT_VERSION_UNSUPPORTED"}[case]
+    expected = {
+        "not_json": "JSON_INVALID",
+        "a_list": "JSON_NOT_AN_EXPORT",
+        "no_format_version": "JSON_NOT_AN_EXPORT",
+        "models_not_a_list": "JSON_SHAPE",
+        "row_not_an_object": "JSON_SHAPE",
+        "string_format_version": "FORMAT_VERSION_UNSUPPORTED",
+    }[case]
     if case == "not_json":
         document = '{"format_version": 1, "project": {'
     elif case == "a_list":

@@ -1,5 +1,6 @@
 """Export from SQLite, import into PostgreSQL: the archive produced by a SQLite instance (in a
 subprocess, against a temporary SQLite file) imports here and exports to identical data files."""
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,14 @@ ROOT = Path(settings.BASE_DIR)
 
 
 def _manage(database_url: str, *arguments: str) -> str:
-    result = subprocess.run([sys.executable, str(ROOT / "manage.py"), *arguments], cwd=ROOT, capture_output=True,
-                            text=True, timeout=600, env={**os.environ, "DATABASE_URL": database_url})
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "DATABASE_URL": database_url},
+    )
     assert result.returncode == 0, f"manage.py {' '.join(arguments)} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 

@@ -1,6 +1,6 @@
 """Both profiles of the demo project: valid, readable by common tools, complete, private, stable."""
+
 import re
-import zipfile
 
 import pytest
 from dwca.read import DwCAReader
@@ -8,15 +8,19 @@ from lxml import etree
 
 from ami.main.models import Classification, Detection, Occurrence, Project
 from dwca_port.export import ExportError, export_project
-from dwca_port.tables import tables_for_profile
 from dwca_port.schemas import DWC_TEXT, EML_2_2_0, GBIF_PROFILE_1_3, load_schema
+from dwca_port.tables import tables_for_profile
 from dwca_port.validate import validate_archive
 from tests.portability.helpers import column, data_files, members, rows
 
 pytestmark = pytest.mark.django_db
-REGISTERED = {"http://rs.tdwg.org/dwc/terms/Event", "http://rs.tdwg.org/dwc/terms/Occurrence",
-              "http://rs.tdwg.org/eco/terms/Event", "http://rs.iobis.org/obis/terms/ExtendedMeasurementOrFact",
-              "http://rs.gbif.org/terms/1.0/Multimedia"}
+REGISTERED = {
+    "http://rs.tdwg.org/dwc/terms/Event",
+    "http://rs.tdwg.org/dwc/terms/Occurrence",
+    "http://rs.tdwg.org/eco/terms/Event",
+    "http://rs.iobis.org/obis/terms/ExtendedMeasurementOrFact",
+    "http://rs.gbif.org/terms/1.0/Multimedia",
+}
 
 
 @pytest.mark.parametrize("profile", ["gbif", "full"])
@@ -51,17 +55,30 @@ def test_python_dwca_reader_and_pandas_read_every_row(demo, export, profile):
 
 def test_full_profile_holds_every_occurrence_detection_and_classification(demo, export):
     path = export(demo)
-    occurrences = dict(zip(column(path, "antenna_occurrence.txt", "occurrenceID"),
-                           column(path, "antenna_occurrence.txt", "determinationScore")))
+    occurrences = dict(
+        zip(
+            column(path, "antenna_occurrence.txt", "occurrenceID"),
+            column(path, "antenna_occurrence.txt", "determinationScore"),
+        )
+    )
     assert {str(o.uuid): o.determination_score for o in Occurrence.objects.filter(project=demo)} == {
-        k: float(v) for k, v in occurrences.items()}
-    boxes = dict(zip(column(path, "antenna_detection.txt", "detectionID"), column(path, "antenna_detection.txt", "bbox")))
+        k: float(v) for k, v in occurrences.items()
+    }
+    boxes = dict(
+        zip(column(path, "antenna_detection.txt", "detectionID"), column(path, "antenna_detection.txt", "bbox"))
+    )
     assert {str(d.uuid): d.bbox for d in Detection.objects.filter(source_image__project=demo)} == {
-        k: eval(v) for k, v in boxes.items()}
-    scores = dict(zip(column(path, "antenna_classification.txt", "classificationID"),
-                      column(path, "antenna_classification.txt", "score")))
+        k: eval(v) for k, v in boxes.items()
+    }
+    scores = dict(
+        zip(
+            column(path, "antenna_classification.txt", "classificationID"),
+            column(path, "antenna_classification.txt", "score"),
+        )
+    )
     assert {str(c.uuid): c.score for c in Classification.objects.filter(detection__source_image__project=demo)} == {
-        k: float(v) for k, v in scores.items()}
+        k: float(v) for k, v in scores.items()
+    }
 
 
 def test_gbif_profile_is_registered_and_private(demo, export):

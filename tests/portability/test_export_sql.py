@@ -4,6 +4,7 @@ On PostgreSQL the server formats the cells (dwca_port/postgres/cells.py and the 
 the Python builders are the reference (and the SQLite path). Both profiles, on the demo project
 and on random project graphs with tricky text, floats, JSON and timestamps.
 """
+
 from __future__ import annotations
 
 import tempfile

@@ -1,5 +1,6 @@
-from dwca_port.format_doc import render
 from django.conf import settings
+
+from dwca_port.format_doc import render
 
 
 def test_docs_format_md_is_generated_from_the_declarations():

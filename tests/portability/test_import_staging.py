@@ -2,6 +2,7 @@
 the portable path (parse in Python, bulk_create), which also runs on PostgreSQL when asked
 (ImportOptions(staging=False)). Both must write the same rows and report the same counts,
 differences and errors; the error tests run on SQLite too (portable path only)."""
+
 from __future__ import annotations
 
 import datetime
@@ -51,10 +52,15 @@ def _set(names, row, column, value):
 
 def _state(report) -> dict:
     """What an import did, path-independently: counts, drops, cache differences, and the rows."""
-    return {"models": {label: vars(c) for label, c in report.models.items()}, "dropped": sorted(report.dropped),
-            "users_not_found": sorted(report.users_not_found), "caches": report.cache_differences,
-            "examples": report.cache_difference_examples,
-            "credentials": report.storage_sources_needing_credentials, "counts": table_counts()}
+    return {
+        "models": {label: vars(c) for label, c in report.models.items()},
+        "dropped": sorted(report.dropped),
+        "users_not_found": sorted(report.users_not_found),
+        "caches": report.cache_differences,
+        "examples": report.cache_difference_examples,
+        "credentials": report.storage_sources_needing_credentials,
+        "counts": table_counts(),
+    }
 
 
 def _both_paths(path, export, **options) -> list:
@@ -65,15 +71,16 @@ def _both_paths(path, export, **options) -> list:
         wipe_graph()
         report = _import(path, staging=staging, **options)
         project = Project.objects.get()
-        results.append((_state(report), data_files(export(project)) if project else None,
-                        _pk_order()))
+        results.append((_state(report), data_files(export(project)) if project else None, _pk_order()))
     return results
 
 
 def _pk_order() -> list:
     """Archive order is primary-key order on both paths (the rows are written in line order)."""
-    return [list(model._base_manager.order_by("pk").values_list("uuid", flat=True))
-            for model in (SourceImage, Detection, Classification, Occurrence)]
+    return [
+        list(model._base_manager.order_by("pk").values_list("uuid", flat=True))
+        for model in (SourceImage, Detection, Classification, Occurrence)
+    ]
 
 
 def test_both_paths_write_the_same(demo, export):
@@ -199,17 +206,22 @@ def test_a_dangling_reference_names_file_line_and_column(demo, export, tmp_path)
     wipe_graph()
     message, *_ = _refused(bad)
     column = names.index("occurrenceID") + 1
-    assert message == (f"antenna_detection.txt, line {line}, column {column} (occurrenceID): refers to Occurrence "
-                       f"{dangling}, which is neither in the archive nor here")
+    assert message == (
+        f"antenna_detection.txt, line {line}, column {column} (occurrenceID): refers to Occurrence "
+        f"{dangling}, which is neither in the archive nor here"
+    )
 
 
-@pytest.mark.parametrize("column, value, reason", [
-    ("frameNum", "seven", "'seven' is not a valid integer"),
-    ("detectionScore", "0,5", "'0,5' is not a valid decimal"),
-    ("timestamp", "2023-02-30T10:00:00", "'2023-02-30T10:00:00' is not a valid datetime"),
-    ("sourceImageID", "not-a-uuid", "'not-a-uuid' is not a valid uuid"),
-    ("bbox", "[1, 2.5,", "'[1, 2.5,' is not a valid json"),
-])
+@pytest.mark.parametrize(
+    "column, value, reason",
+    [
+        ("frameNum", "seven", "'seven' is not a valid integer"),
+        ("detectionScore", "0,5", "'0,5' is not a valid decimal"),
+        ("timestamp", "2023-02-30T10:00:00", "'2023-02-30T10:00:00' is not a valid datetime"),
+        ("sourceImageID", "not-a-uuid", "'not-a-uuid' is not a valid uuid"),
+        ("bbox", "[1, 2.5,", "'[1, 2.5,' is not a valid json"),
+    ],
+)
 def test_a_bad_cell_names_file_line_and_column(demo, export, tmp_path, column, value, reason):
     path = export(demo)
     names = header(path, "antenna_detection.txt")
@@ -222,7 +234,9 @@ def test_a_bad_cell_names_file_line_and_column(demo, export, tmp_path, column, v
     bad = _rewrite(path, "antenna_detection.txt", edit, tmp_path / "bad.zip")
     wipe_graph()
     message, *_ = _refused(bad)
-    assert message == (f"antenna_detection.txt, line {count + 1}, column {names.index(column) + 1} ({column}): {reason}")
+    assert message == (
+        f"antenna_detection.txt, line {count + 1}, column {names.index(column) + 1} ({column}): {reason}"
+    )
 
 
 def test_an_unknown_owner_is_refused(demo, export, tmp_path):
@@ -232,17 +246,43 @@ def test_an_unknown_owner_is_refused(demo, export, tmp_path):
     assert "--owner" in message
 
 
-@pytest.mark.parametrize("kind, text", [
-    ("uuid", "0f8b9c2e-1d3a-4b5c-8d6e-7f8091a2b3c4"), ("uuid", "0F8B9C2E-1D3A-4B5C-8D6E-7F8091A2B3C4"),
-    ("uuid", "0f8b9c2e1d3a4b5c8d6e7f8091a2b3c4"), ("uuid", "{0f8b9c2e-1d3a-4b5c-8d6e-7f8091a2b3c4}"),
-    ("uuid", "0f8b9c2e-1d3a-4b5c-8d6e-7f8091a2b3cg"), ("integer", "-12"), ("integer", "+12"), ("integer", " 12"),
-    ("integer", "\u0661\u0662"), ("integer", "1" * 30), ("decimal", "0.5"), ("decimal", "-1e-05"), ("decimal", ".5"),
-    ("decimal", "1."), ("decimal", "NaN"), ("decimal", "nan"), ("decimal", "-Infinity"), ("decimal", "1e400"),
-    ("decimal", "1_000.5"), ("boolean", "true"), ("boolean", "True"), ("boolean", "t"),
-    ("datetime", "2023-06-01T21:05:45"), ("datetime", "2023-06-01T21:05:45.123456"), ("datetime", "2023-06-01T24:00:00"),
-    ("datetime", "2023-06-01T23:59:60"), ("datetime", "2023-06-01T21:05:45+02:00"), ("datetime", "2023-06-01 21:05:45"),
-    ("datetime", "2023-02-30T10:00:00"), ("date", "2023-06-01"), ("date", "20230601"), ("date", "2023-13-01"),
-])
+@pytest.mark.parametrize(
+    "kind, text",
+    [
+        ("uuid", "0f8b9c2e-1d3a-4b5c-8d6e-7f8091a2b3c4"),
+        ("uuid", "0F8B9C2E-1D3A-4B5C-8D6E-7F8091A2B3C4"),
+        ("uuid", "0f8b9c2e1d3a4b5c8d6e7f8091a2b3c4"),
+        ("uuid", "{0f8b9c2e-1d3a-4b5c-8d6e-7f8091a2b3c4}"),
+        ("uuid", "0f8b9c2e-1d3a-4b5c-8d6e-7f8091a2b3cg"),
+        ("integer", "-12"),
+        ("integer", "+12"),
+        ("integer", " 12"),
+        ("integer", "\u0661\u0662"),
+        ("integer", "1" * 30),
+        ("decimal", "0.5"),
+        ("decimal", "-1e-05"),
+        ("decimal", ".5"),
+        ("decimal", "1."),
+        ("decimal", "NaN"),
+        ("decimal", "nan"),
+        ("decimal", "-Infinity"),
+        ("decimal", "1e400"),
+        ("decimal", "1_000.5"),
+        ("boolean", "true"),
+        ("boolean", "True"),
+        ("boolean", "t"),
+        ("datetime", "2023-06-01T21:05:45"),
+        ("datetime", "2023-06-01T21:05:45.123456"),
+        ("datetime", "2023-06-01T24:00:00"),
+        ("datetime", "2023-06-01T23:59:60"),
+        ("datetime", "2023-06-01T21:05:45+02:00"),
+        ("datetime", "2023-06-01 21:05:45"),
+        ("datetime", "2023-02-30T10:00:00"),
+        ("date", "2023-06-01"),
+        ("date", "20230601"),
+        ("date", "2023-13-01"),
+    ],
+)
 def test_canonical_cells_are_a_subset_of_what_parse_value_reads(kind, text):
     """A cell the staging path passes to SQL as it is must be one parse_value reads, and SQL's
     cast of it must give the same value: its canonical text, up to the case of a UUID (or a

@@ -1,6 +1,7 @@
 """Labels that are not scientific names (upstream classifiers have "Not a moth", "Unclassified",
 "Taxon 0", "Taxon 1") must survive a round trip as distinct taxa. The parser reads "Taxon 1" as
 "Taxon" plus a designation; such a name is a taxon of its own (dwca_port/taxonomy/names.py)."""
+
 import pytest
 
 from ami.main.models import Project, Taxon

@@ -6,6 +6,7 @@ subprocess against the test database; once its progress on stderr shows that it 
 (source images) and while it is still writing the rest, it is sent SIGKILL. The database must hold
 exactly what it held before the import began.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,12 +39,15 @@ def _database_url() -> str:
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_import_writes_nothing(tmp_path):
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: the import runs in a subprocess against the test database, "
-                    "which SQLite's in-memory test database cannot share")
+        pytest.skip(
+            "needs PostgreSQL: the import runs in a subprocess against the test database, "
+            "which SQLite's in-memory test database cannot share"
+        )
     from ami.main.synthetic import SyntheticSpec, seed_synthetic_project
 
-    project = seed_synthetic_project(SyntheticSpec(images=IMAGES, detections_per_image=2, identifications=500),
-                                     progress=None)
+    project = seed_synthetic_project(
+        SyntheticSpec(images=IMAGES, detections_per_image=2, identifications=500), progress=None
+    )
     archive = tmp_path / "synthetic.zip"
     export_project(project, archive, profile="full", progress=None)
     wipe_graph()
@@ -51,8 +55,12 @@ def test_a_killed_import_writes_nothing(tmp_path):
 
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "import_project", str(archive), "--create-missing-users"],
-        cwd=ROOT, env={**os.environ, "DATABASE_URL": _database_url()},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": _database_url()},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines: list[str] = []
     written = threading.Event()
 

@@ -6,6 +6,7 @@ classifications, occurrences and identifications, text with tabs, newlines, quot
 and non-ASCII characters, arbitrary finite floats, and arbitrary JSON in the JSON fields. Each
 example runs in its own transaction, rolled back at its end.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -24,22 +25,57 @@ from tests.portability.helpers import data_files, wipe_graph
 
 pytestmark = pytest.mark.django_db
 
-TRICKY = ["", "\t", "\n", "\r\n", '"', "'", '""', "\\", "\\t", "a\tb", "line\nline", '"quoted"', "é", "ß", "Ω",
-          "🦋", "日本語", "\u00a0", "\u2028", " lead", "trail ", "NULL", "\\N", "null", "0", "-", "#"]
+TRICKY = [
+    "",
+    "\t",
+    "\n",
+    "\r\n",
+    '"',
+    "'",
+    '""',
+    "\\",
+    "\\t",
+    "a\tb",
+    "line\nline",
+    '"quoted"',
+    "é",
+    "ß",
+    "Ω",
+    "🦋",
+    "日本語",
+    "\u00a0",
+    "\u2028",
+    " lead",
+    "trail ",
+    "NULL",
+    "\\N",
+    "null",
+    "0",
+    "-",
+    "#",
+]
 
 # Characters a database text column can hold: no NUL, no lone surrogates.
 CHARACTERS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 
 
 def texts(max_size: int = 20):
-    return st.one_of(st.sampled_from(TRICKY), st.text(CHARACTERS, max_size=max_size),
-                     st.lists(st.sampled_from(TRICKY), max_size=4).map("".join).filter(lambda s: len(s) <= max_size))
+    return st.one_of(
+        st.sampled_from(TRICKY),
+        st.text(CHARACTERS, max_size=max_size),
+        st.lists(st.sampled_from(TRICKY), max_size=4).map("".join).filter(lambda s: len(s) <= max_size),
+    )
 
 
 FLOATS = st.floats(allow_nan=False, allow_infinity=False)
 JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), FLOATS, texts(10))
-JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(texts(8), inner, max_size=3)), max_leaves=8)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(texts(8), inner, max_size=3)),
+    max_leaves=8,
+)
+
+
 def names(max_size: int = 20):
     """Required text: something besides white space."""
     return texts(max_size).filter(lambda s: s.strip())
@@ -52,6 +88,7 @@ DATETIMES = st.datetimes(min_value=datetime.datetime(1990, 1, 1), max_value=date
 @st.composite
 def project_graphs(draw) -> dict:
     """A plan of a project graph: plain values and indexes into the lists drawn before."""
+
     def maybe(strategy):
         return draw(st.one_of(st.none(), strategy))
 
@@ -60,63 +97,146 @@ def project_graphs(draw) -> dict:
 
     n_taxa = draw(st.integers(0, 3))
     plan = {
-        "project": dict(name=draw(names(40)), license="CC-BY-4.0", description=draw(texts()), feature_flags=draw(JSON_FIELD_VALUES.filter(lambda v: v is not None)),
-                        default_filters_score_threshold=draw(FLOATS), rights_holder=draw(st.one_of(st.just(""), names()))),  # see test_a_blank_rights_holder_exports
+        "project": dict(
+            name=draw(names(40)),
+            license="CC-BY-4.0",
+            description=draw(texts()),
+            feature_flags=draw(JSON_FIELD_VALUES.filter(lambda v: v is not None)),
+            default_filters_score_threshold=draw(FLOATS),
+            rights_holder=draw(st.one_of(st.just(""), names())),
+        ),  # see test_a_blank_rights_holder_exports
         "owner_name": "Ann " + draw(st.sampled_from(["Example", "Ñúñez", "O'Brien", 'van der "Berg"', "日本"])),
         "taxa": [draw(texts(15)) for _ in range(n_taxa)],
-        "deployments": [dict(name=draw(names(40)), description=draw(texts()), latitude=maybe(st.floats(-90, 90)),
-                             longitude=maybe(st.floats(-180, 180))) for _ in range(draw(st.integers(0, 3)))],
+        "deployments": [
+            dict(
+                name=draw(names(40)),
+                description=draw(texts()),
+                latitude=maybe(st.floats(-90, 90)),
+                longitude=maybe(st.floats(-180, 180)),
+            )
+            for _ in range(draw(st.integers(0, 3)))
+        ],
     }
     n_deployments = len(plan["deployments"])
-    plan["events"] = [dict(group_by=draw(names()), start=draw(DATETIMES), duration=maybe(st.integers(0, 30 * 86400)),
-                           deployment=pick(n_deployments)) for _ in range(draw(st.integers(0, 3)))]
+    plan["events"] = [
+        dict(
+            group_by=draw(names()),
+            start=draw(DATETIMES),
+            duration=maybe(st.integers(0, 30 * 86400)),
+            deployment=pick(n_deployments),
+        )
+        for _ in range(draw(st.integers(0, 3)))
+    ]
     n_events = len(plan["events"])
     # a capture's time lies within its session (the archive's temporal coverage is read from them)
-    plan["images"] = [dict(path=draw(texts()), offset=draw(st.integers(0, 600)), width=maybe(st.integers(0, 10_000)),
-                           height=maybe(st.integers(0, 10_000)), deployment=pick(n_deployments), event=pick(n_events))
-                      for _ in range(draw(st.integers(0, 5)))]
+    plan["images"] = [
+        dict(
+            path=draw(texts()),
+            offset=draw(st.integers(0, 600)),
+            width=maybe(st.integers(0, 10_000)),
+            height=maybe(st.integers(0, 10_000)),
+            deployment=pick(n_deployments),
+            event=pick(n_events),
+        )
+        for _ in range(draw(st.integers(0, 5)))
+    ]
     # every session has a capture (an empty session's dates fall outside the EML coverage: see
     # test_a_session_without_captures_exports)
     for event in set(range(n_events)) - {image["event"] for image in plan["images"]}:
-        plan["images"].append(dict(path=draw(texts()), offset=draw(st.integers(0, 600)), width=None, height=None,
-                                   deployment=None, event=event))
-    plan["occurrences"] = [dict(event=pick(n_events), deployment=pick(n_deployments), determination=pick(n_taxa),
-                                determination_score=maybe(FLOATS)) for _ in range(draw(st.integers(0, 3)))]
+        plan["images"].append(
+            dict(
+                path=draw(texts()),
+                offset=draw(st.integers(0, 600)),
+                width=None,
+                height=None,
+                deployment=None,
+                event=event,
+            )
+        )
+    plan["occurrences"] = [
+        dict(
+            event=pick(n_events),
+            deployment=pick(n_deployments),
+            determination=pick(n_taxa),
+            determination_score=maybe(FLOATS),
+        )
+        for _ in range(draw(st.integers(0, 3)))
+    ]
     n_occurrences = len(plan["occurrences"])
-    plan["detections"] = [dict(image=image, bbox=draw(JSON_FIELD_VALUES), path=maybe(texts()),
-                               occurrence=pick(n_occurrences), detection_score=maybe(FLOATS),
-                               similarity_vector=draw(JSON_FIELD_VALUES))
-                          for image in range(len(plan["images"])) for _ in range(draw(st.integers(0, 2)))]
-    plan["classifications"] = [dict(detection=detection, taxon=pick(n_taxa), score=maybe(FLOATS),
-                                    timestamp=draw(DATETIMES), terminal=draw(st.booleans()),
-                                    logits=draw(JSON_FIELD_VALUES), scores=draw(JSON_FIELD_VALUES))
-                               for detection in range(len(plan["detections"])) for _ in range(draw(st.integers(0, 2)))]
-    plan["identifications"] = [dict(occurrence=occurrence, taxon=pick(n_taxa), comment=draw(texts()),
-                                    withdrawn=draw(st.booleans()))
-                               for occurrence in range(n_occurrences) for _ in range(draw(st.integers(0, 2)))]
+    plan["detections"] = [
+        dict(
+            image=image,
+            bbox=draw(JSON_FIELD_VALUES),
+            path=maybe(texts()),
+            occurrence=pick(n_occurrences),
+            detection_score=maybe(FLOATS),
+            similarity_vector=draw(JSON_FIELD_VALUES),
+        )
+        for image in range(len(plan["images"]))
+        for _ in range(draw(st.integers(0, 2)))
+    ]
+    plan["classifications"] = [
+        dict(
+            detection=detection,
+            taxon=pick(n_taxa),
+            score=maybe(FLOATS),
+            timestamp=draw(DATETIMES),
+            terminal=draw(st.booleans()),
+            logits=draw(JSON_FIELD_VALUES),
+            scores=draw(JSON_FIELD_VALUES),
+        )
+        for detection in range(len(plan["detections"]))
+        for _ in range(draw(st.integers(0, 2)))
+    ]
+    plan["identifications"] = [
+        dict(occurrence=occurrence, taxon=pick(n_taxa), comment=draw(texts()), withdrawn=draw(st.booleans()))
+        for occurrence in range(n_occurrences)
+        for _ in range(draw(st.integers(0, 2)))
+    ]
     return plan
 
 
 def build(plan: dict):
-    from ami.main.models import (Classification, Deployment, Detection, Event, Identification, Occurrence, Project,
-                                 SourceImage, Taxon)
+    from ami.main.models import (
+        Classification,
+        Deployment,
+        Detection,
+        Event,
+        Identification,
+        Occurrence,
+        Project,
+        SourceImage,
+        Taxon,
+    )
     from ami.users.models import User
 
     owner = User.objects.create_user(email="owner@example.org", password=None, name=plan["owner_name"])
     project = Project.objects.create(owner=owner, create_defaults=False, **plan["project"])
     # scientific names (the import reconciles taxa by name); the random text goes in the common name
-    taxa = [Taxon.objects.create(name=f"Testia {epithet}", common_name_en=name, rank="SPECIES")
-            for epithet, name in zip(("alpha", "beta", "gamma"), plan["taxa"])]
+    taxa = [
+        Taxon.objects.create(name=f"Testia {epithet}", common_name_en=name, rank="SPECIES")
+        for epithet, name in zip(("alpha", "beta", "gamma"), plan["taxa"])
+    ]
 
     def at(rows, index):
         return None if index is None else rows[index]
 
     # deployment names are unique within a project
-    deployments = [Deployment.objects.create(project=project, **{**d, "name": f"{n} {d['name']}"})
-                   for n, d in enumerate(plan["deployments"])]
-    events = [Event.objects.create(project=project, group_by=e["group_by"], start=e["start"],
-                                   end=None if e["duration"] is None else e["start"] + datetime.timedelta(seconds=e["duration"]),
-                                   deployment=at(deployments, e["deployment"])) for e in plan["events"]]
+    deployments = [
+        Deployment.objects.create(project=project, **{**d, "name": f"{n} {d['name']}"})
+        for n, d in enumerate(plan["deployments"])
+    ]
+    events = [
+        Event.objects.create(
+            project=project,
+            group_by=e["group_by"],
+            start=e["start"],
+            end=None if e["duration"] is None else e["start"] + datetime.timedelta(seconds=e["duration"]),
+            deployment=at(deployments, e["deployment"]),
+        )
+        for e in plan["events"]
+    ]
+
     def timestamp(image):
         if image["event"] is None:
             return None
@@ -132,14 +252,28 @@ def build(plan: dict):
         paths.add(key)
         return image["path"]
 
-    images = [SourceImage.objects.create(project=project, path=path(i, n), timestamp=timestamp(i), width=i["width"],
-                                         height=i["height"], deployment=at(deployments, i["deployment"]),
-                                         event=at(events, i["event"])) for n, i in enumerate(plan["images"])]
-    occurrences = [Occurrence.objects.create(project=project, event=at(events, o["event"]),
-                                             deployment=at(deployments, o["deployment"]),
-                                             determination=at(taxa, o["determination"]),
-                                             determination_score=o["determination_score"])
-                   for o in plan["occurrences"]]
+    images = [
+        SourceImage.objects.create(
+            project=project,
+            path=path(i, n),
+            timestamp=timestamp(i),
+            width=i["width"],
+            height=i["height"],
+            deployment=at(deployments, i["deployment"]),
+            event=at(events, i["event"]),
+        )
+        for n, i in enumerate(plan["images"])
+    ]
+    occurrences = [
+        Occurrence.objects.create(
+            project=project,
+            event=at(events, o["event"]),
+            deployment=at(deployments, o["deployment"]),
+            determination=at(taxa, o["determination"]),
+            determination_score=o["determination_score"],
+        )
+        for o in plan["occurrences"]
+    ]
     seen = set()
 
     def bbox(d, n):  # unique per image (a constraint): a repeated box gets wrapped
@@ -149,17 +283,35 @@ def build(plan: dict):
         seen.add(key)
         return d["bbox"]
 
-    detections = [Detection.objects.create(source_image=images[d["image"]], bbox=bbox(d, n), path=d["path"],
-                                           occurrence=at(occurrences, d["occurrence"]),
-                                           detection_score=d["detection_score"],
-                                           similarity_vector=d["similarity_vector"]) for n, d in enumerate(plan["detections"])]
+    detections = [
+        Detection.objects.create(
+            source_image=images[d["image"]],
+            bbox=bbox(d, n),
+            path=d["path"],
+            occurrence=at(occurrences, d["occurrence"]),
+            detection_score=d["detection_score"],
+            similarity_vector=d["similarity_vector"],
+        )
+        for n, d in enumerate(plan["detections"])
+    ]
     for c in plan["classifications"]:
-        Classification.objects.create(detection=detections[c["detection"]], taxon=at(taxa, c["taxon"]),
-                                      score=c["score"], timestamp=c["timestamp"], terminal=c["terminal"],
-                                      logits=c["logits"], scores=c["scores"])
+        Classification.objects.create(
+            detection=detections[c["detection"]],
+            taxon=at(taxa, c["taxon"]),
+            score=c["score"],
+            timestamp=c["timestamp"],
+            terminal=c["terminal"],
+            logits=c["logits"],
+            scores=c["scores"],
+        )
     for i in plan["identifications"]:
-        Identification.objects.create(user=owner, occurrence=occurrences[i["occurrence"]], taxon=at(taxa, i["taxon"]),
-                                      comment=i["comment"], withdrawn=i["withdrawn"])
+        Identification.objects.create(
+            user=owner,
+            occurrence=occurrences[i["occurrence"]],
+            taxon=at(taxa, i["taxon"]),
+            comment=i["comment"],
+            withdrawn=i["withdrawn"],
+        )
     # the caches an import recomputes, computed here too (so that both exports hold the same ones)
     Taxon.objects.update_all_calculated_fields()
     project.update_related_calculated_fields()
@@ -168,9 +320,13 @@ def build(plan: dict):
 
 def graph_examples(count: int):
     """Hypothesis settings for tests drawing project graphs: reproducible, no deadline."""
-    return settings(max_examples=count, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                           HealthCheck.data_too_large])
+    return settings(
+        max_examples=count,
+        deadline=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 @graph_examples(15)
@@ -193,12 +349,20 @@ def test_export_import_export_is_identical(db, plan):
 
 @pytest.mark.parametrize("value", ["", "plain text", "[1]"])
 def test_a_json_field_holding_a_string_round_trips(db, value, tmp_path):
-    plan = {"project": dict(name="Strings", license="CC-BY-4.0", feature_flags={}), "owner_name": "Owner", "taxa": [],
-            "deployments": [], "events": [], "images": [dict(path="a.jpg", offset=0, width=None, height=None,
-                                                             deployment=None, event=None)],
-            "occurrences": [], "detections": [dict(image=0, bbox=value, path=None, occurrence=None,
-                                                   detection_score=None, similarity_vector=None)],
-            "classifications": [], "identifications": []}
+    plan = {
+        "project": dict(name="Strings", license="CC-BY-4.0", feature_flags={}),
+        "owner_name": "Owner",
+        "taxa": [],
+        "deployments": [],
+        "events": [],
+        "images": [dict(path="a.jpg", offset=0, width=None, height=None, deployment=None, event=None)],
+        "occurrences": [],
+        "detections": [
+            dict(image=0, bbox=value, path=None, occurrence=None, detection_score=None, similarity_vector=None)
+        ],
+        "classifications": [],
+        "identifications": [],
+    }
     from ami.main.models import Detection, Project
 
     first, second = tmp_path / "first.zip", tmp_path / "second.zip"
@@ -211,19 +375,35 @@ def test_a_json_field_holding_a_string_round_trips(db, value, tmp_path):
 
 
 def test_a_session_without_captures_exports(db, tmp_path):
-    plan = {"project": dict(name="Empty session", license="CC-BY-4.0", feature_flags={}), "owner_name": "Owner",
-            "taxa": [], "deployments": [],
-            "events": [dict(group_by="2020-06-01", start=datetime.datetime(2020, 6, 1, 22), duration=3600,
-                            deployment=None),
-                       dict(group_by="2030-06-01", start=datetime.datetime(2030, 6, 1, 22), duration=3600,
-                            deployment=None)],
-            "images": [dict(path="a.jpg", offset=0, width=None, height=None, deployment=None, event=0)],
-            "occurrences": [], "detections": [], "classifications": [], "identifications": []}
+    plan = {
+        "project": dict(name="Empty session", license="CC-BY-4.0", feature_flags={}),
+        "owner_name": "Owner",
+        "taxa": [],
+        "deployments": [],
+        "events": [
+            dict(group_by="2020-06-01", start=datetime.datetime(2020, 6, 1, 22), duration=3600, deployment=None),
+            dict(group_by="2030-06-01", start=datetime.datetime(2030, 6, 1, 22), duration=3600, deployment=None),
+        ],
+        "images": [dict(path="a.jpg", offset=0, width=None, height=None, deployment=None, event=0)],
+        "occurrences": [],
+        "detections": [],
+        "classifications": [],
+        "identifications": [],
+    }
     export_project(build(plan), tmp_path / "a.zip", profile="full", progress=None)
 
 
 def test_a_blank_rights_holder_exports(db, tmp_path):
-    plan = {"project": dict(name="Blank rights holder", license="CC-BY-4.0", feature_flags={}, rights_holder="\t"),
-            "owner_name": "Ann Example", "taxa": [], "deployments": [], "events": [], "images": [],
-            "occurrences": [], "detections": [], "classifications": [], "identifications": []}
+    plan = {
+        "project": dict(name="Blank rights holder", license="CC-BY-4.0", feature_flags={}, rights_holder="\t"),
+        "owner_name": "Ann Example",
+        "taxa": [],
+        "deployments": [],
+        "events": [],
+        "images": [],
+        "occurrences": [],
+        "detections": [],
+        "classifications": [],
+        "identifications": [],
+    }
     export_project(build(plan), tmp_path / "a.zip", profile="full", progress=None)

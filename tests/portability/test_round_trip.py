@@ -1,4 +1,5 @@
 """Export, import into an empty database, export again: every data file is identical."""
+
 import pytest
 from django.core.management import call_command
 
@@ -20,8 +21,9 @@ def _enrich(project):
     second.save()
     agreed = Identification.objects.filter(occurrence__project=project).order_by("pk").first()
     Identification.objects.filter(pk=agreed.pk + 1).update(agreed_with_identification=agreed)
-    synonym = Taxon.objects.create(name="Baileya ophthalmica var. demo", rank="SPECIES",
-                                   synonym_of=Taxon.objects.get(name="Baileya ophthalmica"))
+    synonym = Taxon.objects.create(
+        name="Baileya ophthalmica var. demo", rank="SPECIES", synonym_of=Taxon.objects.get(name="Baileya ophthalmica")
+    )
     synonym.projects.add(project)
     Taxon.objects.update_all_calculated_fields()
 
@@ -105,7 +107,10 @@ def test_unknown_users_are_reported_not_created(demo, export):
     wipe_graph()
     report = _import(path, create_missing_users=False)
     assert sorted(report.users_not_found) == [
-        "identifier@demo.antenna.example.org", "manager@demo.antenna.example.org", "researcher@demo.antenna.example.org"]
+        "identifier@demo.antenna.example.org",
+        "manager@demo.antenna.example.org",
+        "researcher@demo.antenna.example.org",
+    ]
     project = Project.objects.get()
     assert project.owner is None and not project.members.exists()
     assert Identification.objects.filter(occurrence__project=project, user__isnull=True).count() == 7

@@ -1,5 +1,6 @@
 """Small rules the export's PostgreSQL path relies on: float digits, DISTINCT only where rows can
 repeat, and no second scan for a relation a shared model's own paths already walk."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,10 @@ from dwca_port.values import format_float
 HALFWAY = [(3.6559359435768256e16, "3.6559359435768256e+16")]
 
 
-@pytest.mark.parametrize("value, text", [*HALFWAY, (0.1, "0.1"), (1e-07, "1e-07"), (123.5, "123.5"),
-                                         (1e15, "1e+15"), (-0.0, "-0"), (2.0, "2")])
+@pytest.mark.parametrize(
+    "value, text",
+    [*HALFWAY, (0.1, "0.1"), (1e-07, "1e-07"), (123.5, "123.5"), (1e15, "1e+15"), (-0.0, "-0"), (2.0, "2")],
+)
 def test_floats_are_written_as_postgresql_prints_them(value, text):
     assert format_float(value) == text
 
@@ -44,6 +47,10 @@ def test_a_relation_is_scanned_unless_the_target_walks_it_already():
     algorithm = graph.NODES_BY_LABEL["ml.Algorithm"]
     field = classification.model._meta.get_field("algorithm")
     assert _walked(classification, field, algorithm)
-    trimmed = graph.Node(algorithm.label, algorithm.scope, algorithm.clone,
-                         project_paths=tuple(p for p in algorithm.project_paths if not p.startswith("classifications__")))
+    trimmed = graph.Node(
+        algorithm.label,
+        algorithm.scope,
+        algorithm.clone,
+        project_paths=tuple(p for p in algorithm.project_paths if not p.startswith("classifications__")),
+    )
     assert not _walked(classification, field, trimmed)

@@ -1,5 +1,6 @@
 """Fixtures for the taxonomy tests: the loopback GBIF replay server, the moth checklist index,
 matchers wired to them, and a terminal summary that prints the accuracy figures."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -56,8 +57,13 @@ def api_matcher(replay, tmp_path):
     made = []
 
     def make(version: str = "v1", checklist: str = BACKBONE, **options) -> GbifApiMatcher:
-        settings = {"cache": MatchCache(tmp_path / f"cache-{len(made)}.sqlite"), "max_requests_per_second": 0,
-                    "retries": 2, "backoff": 0.01, "timeout": (2.0, 2.0)}
+        settings = {
+            "cache": MatchCache(tmp_path / f"cache-{len(made)}.sqlite"),
+            "max_requests_per_second": 0,
+            "retries": 2,
+            "backoff": 0.01,
+            "timeout": (2.0, 2.0),
+        }
         settings.update(options)
         matcher = GbifApiMatcher(replay.url, version, checklist, **settings)
         made.append(matcher)

@@ -14,6 +14,7 @@ It can be told to fail (HTTP 503, HTTP 429, dropped connection, hang) for failur
 
 Run it alone (e.g. to point a matcher at it by hand): python tests/taxonomy/gbif_replay.py [PORT]
 """
+
 from __future__ import annotations
 
 import csv
@@ -34,8 +35,16 @@ CASSETTES = FIXTURES / "gbif-cassettes"
 MOTH_CSV = FIXTURES / "Quebec-Vermont_Moth-List_17Oct2023.csv"
 BACKBONE = "d7dddbf4-2cf0-4f39-9b2a-bb099caae36c"
 # GBIF's v1 "nothing found" answer, as recorded (v1/test_name_backbone_multiple_matches.yaml).
-V1_NONE = {"confidence": 100, "note": "No match because of too little confidence", "matchType": "NONE", "synonym": False}
-V2_NONE = {"diagnostics": {"matchType": "NONE", "confidence": 100, "note": "No match because of too little confidence"}, "synonym": False}
+V1_NONE = {
+    "confidence": 100,
+    "note": "No match because of too little confidence",
+    "matchType": "NONE",
+    "synonym": False,
+}
+V2_NONE = {
+    "diagnostics": {"matchType": "NONE", "confidence": 100, "note": "No match because of too little confidence"},
+    "synonym": False,
+}
 FAILURE_MODES = ("503", "429", "drop", "hang")
 
 
@@ -57,9 +66,20 @@ def moth_row_to_v1(row: dict) -> dict | None:
     confidence = int(row["confidence"])
     if match_type == "NONE":
         return {"confidence": confidence, "matchType": "NONE", "synonym": False}
-    body = {"rank": row["rank"], "status": row["status"], "confidence": confidence, "matchType": match_type,
-            "kingdom": "Animalia", "phylum": "Arthropoda", "order": row["order"], "family": row["family"],
-            "genus": row["genus"], "kingdomKey": 1, "phylumKey": 54, "classKey": 216}
+    body = {
+        "rank": row["rank"],
+        "status": row["status"],
+        "confidence": confidence,
+        "matchType": match_type,
+        "kingdom": "Animalia",
+        "phylum": "Arthropoda",
+        "order": row["order"],
+        "family": row["family"],
+        "genus": row["genus"],
+        "kingdomKey": 1,
+        "phylumKey": 54,
+        "classKey": 216,
+    }
     if match_type == "HIGHERRANK":
         body.update(scientificName=row["genus"], canonicalName=row["genus"])
     else:
@@ -96,9 +116,11 @@ def _interactions(path: Path) -> list[tuple[str, int, str]]:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in two writes: without this, delayed ACKs cost ~20 ms a request
+    disable_nagle_algorithm = (
+        True  # headers and body go out in two writes: without this, delayed ACKs cost ~20 ms a request
+    )
 
-    def do_GET(self):  # noqa: N802 (http.server's naming)
+    def do_GET(self):
         replay = self.server.replay
         parts = urlsplit(self.path)
         params = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
@@ -143,7 +165,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class GbifReplayServer:
-    def __init__(self, port: int = 0, unknown: str = "error", cassettes: Path = CASSETTES, moth_csv: Path | None = MOTH_CSV):
+    def __init__(
+        self, port: int = 0, unknown: str = "error", cassettes: Path = CASSETTES, moth_csv: Path | None = MOTH_CSV
+    ):
         """unknown="error" answers an unrecorded query with 404 (tests then fail loudly instead of
         relying on an answer GBIF never gave); unknown="none" answers it with GBIF's NONE."""
         self.unknown = unknown
@@ -262,7 +286,9 @@ class GbifReplayServer:
 
 if __name__ == "__main__":
     server = GbifReplayServer(port=int(sys.argv[1]) if len(sys.argv) > 1 else 8089, unknown="none").start()
-    print(f"replaying {len(server.v1)} v1 and {len(server.v2_by_name) + len(server.v2_by_id)} v2 answers at {server.url}")
+    print(
+        f"replaying {len(server.v1)} v1 and {len(server.v2_by_name) + len(server.v2_by_id)} v2 answers at {server.url}"
+    )
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

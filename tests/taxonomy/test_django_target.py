@@ -1,5 +1,6 @@
 """Reconciliation against main.Taxon (SQLite by default, PostgreSQL with DATABASE_URL): set-wise
 lookups, bulk creation of the missing taxa, and a clean rollback when GBIF fails."""
+
 import json
 
 import pytest
@@ -31,12 +32,23 @@ def load_antenna_taxonomy(entries: list[dict]) -> None:
     Taxon.objects.bulk_create(families.values())
     for entry in entries:
         if entry["genus"] not in genera:
-            genera[entry["genus"]] = Taxon(name=entry["genus"], rank=TaxonRank.GENUS, parent=families[entry["family"]],
-                                           gbif_taxon_key=entry.get("gbif_taxon_key"))  # upstream's quirk
+            genera[entry["genus"]] = Taxon(
+                name=entry["genus"],
+                rank=TaxonRank.GENUS,
+                parent=families[entry["family"]],
+                gbif_taxon_key=entry.get("gbif_taxon_key"),
+            )  # upstream's quirk
     Taxon.objects.bulk_create(genera.values())
     for entry in entries:
-        species.setdefault(entry["species"], Taxon(name=entry["species"], rank=TaxonRank.SPECIES,
-                                                   parent=genera[entry["genus"]], gbif_taxon_key=entry.get("gbif_taxon_key")))
+        species.setdefault(
+            entry["species"],
+            Taxon(
+                name=entry["species"],
+                rank=TaxonRank.SPECIES,
+                parent=genera[entry["genus"]],
+                gbif_taxon_key=entry.get("gbif_taxon_key"),
+            ),
+        )
     Taxon.objects.bulk_create(species.values())
     synonyms = [t for t in species.values() if _entry(entries, t.name).get("synonym_of") in species]
     for taxon in synonyms:
@@ -49,9 +61,13 @@ def _entry(entries, name):
 
 
 def archived_from(entry: dict, **changes) -> ArchivedTaxon:
-    fields = dict(uuid=f"uuid-{entry['species']}", name=entry["species"], rank="SPECIES",
-                  parents=LEPIDOPTERA + (("FAMILY", entry["family"]), ("GENUS", entry["genus"])),
-                  gbif_taxon_key=entry.get("gbif_taxon_key"))
+    fields = dict(
+        uuid=f"uuid-{entry['species']}",
+        name=entry["species"],
+        rank="SPECIES",
+        parents=LEPIDOPTERA + (("FAMILY", entry["family"]), ("GENUS", entry["genus"])),
+        gbif_taxon_key=entry.get("gbif_taxon_key"),
+    )
     fields.update(changes)
     return ArchivedTaxon(**fields)
 
@@ -80,7 +96,8 @@ def test_target_names_with_authorship_are_found_by_canonical_name():
     entry = next(e for e in ANTENNA_TAXA if e["species"] == "Mythimna obsoleta Hb.")
     load_antenna_taxonomy([entry])
     result = Reconciler(DjangoTargetTaxonomy(), Policy.STRICT).reconcile(
-        [ArchivedTaxon("u1", "Mythimna obsoleta", "SPECIES", author="(Hübner, 1803)", parents=LEPIDOPTERA)])
+        [ArchivedTaxon("u1", "Mythimna obsoleta", "SPECIES", author="(Hübner, 1803)", parents=LEPIDOPTERA)]
+    )
     assert (result.decisions[0].method, result.decisions[0].target.name) == (Method.NAME, "Mythimna obsoleta Hb.")
 
 
@@ -96,11 +113,24 @@ def test_synonym_links_of_the_target_are_kept():
 def test_missing_taxa_are_created_in_bulk_with_their_chains(django_assert_max_num_queries):
     load_antenna_taxonomy(ANTENNA_TAXA[:5])
     nolidae = LEPIDOPTERA + (("FAMILY", "Nolidae"),)
-    archive = [ArchivedTaxon(f"b{n}", name, "SPECIES", author=author, parents=nolidae + (("GENUS", name.split()[0]),),
-                             gbif_key=key, gbif_checklist_key=BACKBONE)
-               for n, (name, author, key) in enumerate([("Baileya ophthalmica", "(Guenée, 1852)", "5114431"),
-                                                        ("Baileya dormitans", "(Guenée, 1852)", None),
-                                                        ("Meganola minuscula", "(Zeller, 1872)", None)])]
+    archive = [
+        ArchivedTaxon(
+            f"b{n}",
+            name,
+            "SPECIES",
+            author=author,
+            parents=nolidae + (("GENUS", name.split()[0]),),
+            gbif_key=key,
+            gbif_checklist_key=BACKBONE,
+        )
+        for n, (name, author, key) in enumerate(
+            [
+                ("Baileya ophthalmica", "(Guenée, 1852)", "5114431"),
+                ("Baileya dormitans", "(Guenée, 1852)", None),
+                ("Meganola minuscula", "(Zeller, 1872)", None),
+            ]
+        )
+    ]
     archive.append(ArchivedTaxon("lep", "Lepidoptera", "ORDER", parents=LEPIDOPTERA[:3]))
     result = Reconciler(DjangoTargetTaxonomy(), Policy.MATCH).reconcile(archive)
     before = Taxon.objects.count()
@@ -110,8 +140,12 @@ def test_missing_taxa_are_created_in_bulk_with_their_chains(django_assert_max_nu
     assert Taxon.objects.count() == before + 6
     ophthalmica = Taxon.objects.get(name="Baileya ophthalmica")
     assert taxa["Baileya ophthalmica"].pk == ophthalmica.pk and taxa["Lepidoptera"].name == "Lepidoptera"
-    assert (ophthalmica.author, ophthalmica.gbif_key, ophthalmica.gbif_checklist_key, ophthalmica.gbif_taxon_key) == \
-           ("(Guenée, 1852)", "5114431", BACKBONE, 5114431)
+    assert (ophthalmica.author, ophthalmica.gbif_key, ophthalmica.gbif_checklist_key, ophthalmica.gbif_taxon_key) == (
+        "(Guenée, 1852)",
+        "5114431",
+        BACKBONE,
+        5114431,
+    )
     assert ophthalmica.parent.name == "Baileya" and ophthalmica.parent.parent.name == "Nolidae"
     assert ophthalmica.parent.parent.parent.name == "Lepidoptera"
     assert [p["name"] for p in ophthalmica.parents_json][-3:] == ["Lepidoptera", "Nolidae", "Baileya"]
@@ -120,7 +154,8 @@ def test_missing_taxa_are_created_in_bulk_with_their_chains(django_assert_max_nu
 
 def test_creation_refuses_a_target_that_changed_meanwhile():
     result = Reconciler(DjangoTargetTaxonomy(), Policy.MATCH).reconcile(
-        [ArchivedTaxon("u", "Baileya ophthalmica", "SPECIES")])
+        [ArchivedTaxon("u", "Baileya ophthalmica", "SPECIES")]
+    )
     Taxon.objects.create(name="Baileya ophthalmica")
     with pytest.raises(StaleReconciliation, match="Baileya ophthalmica"):
         create_missing_taxa(result)
@@ -128,8 +163,10 @@ def test_creation_refuses_a_target_that_changed_meanwhile():
 
 def test_gbif_policy_end_to_end(api_matcher):
     load_antenna_taxonomy([e for e in ANTENNA_TAXA if e["family"] == "Nolidae"][:3])
-    archive = [ArchivedTaxon("m", "Cenopis mesospila", "SPECIES", parents=LEPIDOPTERA + (("FAMILY", "Tortricidae"),)),
-               ArchivedTaxon("c", "Calopteryx splendens", "SPECIES")]
+    archive = [
+        ArchivedTaxon("m", "Cenopis mesospila", "SPECIES", parents=LEPIDOPTERA + (("FAMILY", "Tortricidae"),)),
+        ArchivedTaxon("c", "Calopteryx splendens", "SPECIES"),
+    ]
     target = DjangoTargetTaxonomy()
     result = Reconciler(target, Policy.GBIF, api_matcher("v2", COL_XR)).reconcile(archive[1:])
     assert target.unprefetched_lookups == 0  # GBIF's names were loaded in one more round, not one by one
@@ -145,7 +182,11 @@ def test_gbif_policy_end_to_end(api_matcher):
     result = Reconciler(DjangoTargetTaxonomy(), Policy.GBIF, api_matcher("v1")).reconcile(archive[:1])
     taxa = create_missing_taxa(result, key="uuid")
     accepted = taxa["m"]
-    assert (accepted.name, accepted.gbif_taxon_key, accepted.parent.name) == ("Sparganothis reticulatana", 1739680, "Sparganothis")
+    assert (accepted.name, accepted.gbif_taxon_key, accepted.parent.name) == (
+        "Sparganothis reticulatana",
+        1739680,
+        "Sparganothis",
+    )
 
 
 def test_gbif_failure_rolls_the_import_back(api_matcher, replay):
@@ -153,8 +194,10 @@ def test_gbif_failure_rolls_the_import_back(api_matcher, replay):
     load_antenna_taxonomy(ANTENNA_TAXA[:3])
     before = set(Taxon.objects.values_list("name", flat=True))
     replay.fail("503", after=1)
-    archive = [ArchivedTaxon("a", "Baileya ophthalmica", "SPECIES", parents=LEPIDOPTERA),
-               ArchivedTaxon("b", "Catocala ultronia", "SPECIES", parents=LEPIDOPTERA)]
+    archive = [
+        ArchivedTaxon("a", "Baileya ophthalmica", "SPECIES", parents=LEPIDOPTERA),
+        ArchivedTaxon("b", "Catocala ultronia", "SPECIES", parents=LEPIDOPTERA),
+    ]
     with pytest.raises(MatcherUnavailable):
         with transaction.atomic():
             Taxon.objects.create(name="Imported first")  # e.g. rows the importer wrote before reconciling

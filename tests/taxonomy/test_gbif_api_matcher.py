@@ -1,4 +1,5 @@
 """The GBIF species-match client against the loopback replay of real GBIF answers."""
+
 import socket
 import time
 
@@ -15,7 +16,12 @@ from .conftest import LEPIDOPTERA
 def test_v1_exact_match_decodes_the_flat_answer(api_matcher):
     result = api_matcher("v1").match(Query("Helianthus annuus"))
     assert result.match_type is MatchType.EXACT
-    assert (result.key, result.canonical_name, result.authorship, result.rank) == ("9206251", "Helianthus annuus", "L.", "SPECIES")
+    assert (result.key, result.canonical_name, result.authorship, result.rank) == (
+        "9206251",
+        "Helianthus annuus",
+        "L.",
+        "SPECIES",
+    )
     assert result.confidence == 99 and result.checklist_key == BACKBONE
     assert result.classification[0] == ("KINGDOM", "Plantae", "6")
     assert result.classification[-1] == ("SPECIES", "Helianthus annuus", "9206251")
@@ -36,9 +42,13 @@ def test_v1_synonym_is_followed_to_the_accepted_species(api_matcher):
 def test_v1_fuzzy_and_higher_rank(api_matcher):
     matcher = api_matcher("v1")
     fuzzy = matcher.match(Query("Olethreutes lacunanum"))
-    assert fuzzy.match_type is MatchType.FUZZY and fuzzy.resolved_name == "Olethreutes lacunana" and fuzzy.confidence == 95
+    assert (
+        fuzzy.match_type is MatchType.FUZZY and fuzzy.resolved_name == "Olethreutes lacunana" and fuzzy.confidence == 95
+    )
     higher = matcher.match(Query("Xanthorhoe ferrugata"))
-    assert higher.match_type is MatchType.HIGHERRANK and higher.rank == "GENUS" and higher.canonical_name == "Xanthorhoe"
+    assert (
+        higher.match_type is MatchType.HIGHERRANK and higher.rank == "GENUS" and higher.canonical_name == "Xanthorhoe"
+    )
 
 
 def test_v2_col_xr_keys_are_alphanumeric(api_matcher):
@@ -55,8 +65,11 @@ def test_v2_backbone_keys_come_as_strings(api_matcher):
 def test_v2_synonym_shape(api_matcher):
     result = api_matcher("v2", BACKBONE).match(Query("Anastrophyllum minutum"))
     assert result.synonym and result.key == "4277323"
-    assert (result.accepted_key, result.accepted_name, result.accepted_authorship) == \
-           ("2689422", "Sphenolobus minutus", "(Schreb. ex Cranz) Berggr.")
+    assert (result.accepted_key, result.accepted_name, result.accepted_authorship) == (
+        "2689422",
+        "Sphenolobus minutus",
+        "(Schreb. ex Cranz) Berggr.",
+    )
 
 
 def test_v2_crosswalks_a_backbone_key_to_col_xr(api_matcher, replay):
@@ -70,8 +83,16 @@ def test_v2_crosswalks_a_backbone_key_to_col_xr(api_matcher, replay):
 def test_query_parameters_per_version(api_matcher):
     query = Query("Catocala ultronia", "Hübner, 1823", "SPECIES", LEPIDOPTERA + (("FAMILY", "Erebidae"),))
     v1 = api_matcher("v1").params(query)
-    assert v1 == {"name": "Catocala ultronia", "authorship": "Hübner, 1823", "rank": "SPECIES", "kingdom": "Animalia",
-                  "phylum": "Arthropoda", "class": "Insecta", "order": "Lepidoptera", "family": "Erebidae"}
+    assert v1 == {
+        "name": "Catocala ultronia",
+        "authorship": "Hübner, 1823",
+        "rank": "SPECIES",
+        "kingdom": "Animalia",
+        "phylum": "Arthropoda",
+        "class": "Insecta",
+        "order": "Lepidoptera",
+        "family": "Erebidae",
+    }
     v2 = api_matcher("v2", COL_XR).params(query)
     assert v2["scientificName"] == "Catocala ultronia" and v2["scientificNameAuthorship"] == "Hübner, 1823"
     assert v2["taxonRank"] == "SPECIES" and v2["checklistKey"] == COL_XR
@@ -82,11 +103,14 @@ def test_v1_cannot_serve_col_xr():
         GbifApiMatcher("http://127.0.0.1:1", "v1", COL_XR, cache=None)
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://api.gbif.org", ("https://api.gbif.org", None)),
-    ("https://api.gbif.org/v1/species/match", ("https://api.gbif.org", "v1")),
-    ("http://localhost:8080/v2/", ("http://localhost:8080", "v2")),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://api.gbif.org", ("https://api.gbif.org", None)),
+        ("https://api.gbif.org/v1/species/match", ("https://api.gbif.org", "v1")),
+        ("http://localhost:8080/v2/", ("http://localhost:8080", "v2")),
+    ],
+)
 def test_base_url_may_carry_the_version(url, expected):
     assert split_base_url(url) == expected
 
@@ -156,8 +180,14 @@ def test_connection_refused(tmp_path):
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    matcher = GbifApiMatcher(f"http://127.0.0.1:{port}", "v1", cache=MatchCache(tmp_path / "c.sqlite"),
-                             retries=1, backoff=0.01, max_requests_per_second=0)
+    matcher = GbifApiMatcher(
+        f"http://127.0.0.1:{port}",
+        "v1",
+        cache=MatchCache(tmp_path / "c.sqlite"),
+        retries=1,
+        backoff=0.01,
+        max_requests_per_second=0,
+    )
     with pytest.raises(MatcherUnavailable, match="connection failed"):
         matcher.match(Query("Catocala ultronia"))
 
@@ -174,7 +204,9 @@ def test_failure_part_way_keeps_the_answers_given(api_matcher, replay):
     matcher = api_matcher("v1", retries=1)
     answered = []
     with pytest.raises(MatcherUnavailable) as caught:
-        for query, result in matcher.iter_matches([Query(n) for n in ("Catocala ultronia", "Baileya ophthalmica", "Palpita magniferalis")]):
+        for query, _result in matcher.iter_matches(
+            [Query(n) for n in ("Catocala ultronia", "Baileya ophthalmica", "Palpita magniferalis")]
+        ):
             answered.append(query.name)
     assert answered == ["Catocala ultronia", "Baileya ophthalmica"]
     assert caught.value.answered == 2

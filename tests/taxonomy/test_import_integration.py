@@ -8,6 +8,7 @@ Backbone key differs from the target's. Each test builds the target taxonomy (ev
 taxon by name, new UUIDs) in an otherwise empty database and imports the archive: through the
 local moth checklist, through the loopback GBIF replay server, or with a policy that refuses.
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,8 +20,8 @@ from django.db import transaction
 
 from ami.main.models import Occurrence, Project, Taxon, TaxonRank
 from dwca_port.importer import ImportOptions, ImportRefused, import_project
-from dwca_port.taxonomy.options import TaxaSettings
 from dwca_port.taxonomy.checklists import BACKBONE
+from dwca_port.taxonomy.options import TaxaSettings
 from tests.portability.helpers import table_counts
 
 pytestmark = pytest.mark.django_db
@@ -51,12 +52,20 @@ def archive(django_db_setup, django_db_blocker, tmp_path_factory) -> dict:
                 for species_list in project.taxa_lists.all():  # keep the archive's taxa few: a fast test
                     species_list.taxa.set([t for t in species_list.taxa.all() if t in used])
                 order = Taxon.objects.get(name="Lepidoptera")
-                family, _ = Taxon.objects.get_or_create(name="Tortricidae", defaults={"rank": TaxonRank.FAMILY, "parent": order})
+                family, _ = Taxon.objects.get_or_create(
+                    name="Tortricidae", defaults={"rank": TaxonRank.FAMILY, "parent": order}
+                )
                 for genus_name, species_name in (("Cenopis", SYNONYM), ("Olethreutes", VARIANT)):
-                    genus, _ = Taxon.objects.get_or_create(name=genus_name, defaults={"rank": TaxonRank.GENUS, "parent": family})
-                    species, _ = Taxon.objects.get_or_create(name=species_name, defaults={"rank": TaxonRank.SPECIES, "parent": genus})
+                    genus, _ = Taxon.objects.get_or_create(
+                        name=genus_name, defaults={"rank": TaxonRank.GENUS, "parent": family}
+                    )
+                    species, _ = Taxon.objects.get_or_create(
+                        name=species_name, defaults={"rank": TaxonRank.SPECIES, "parent": genus}
+                    )
                     project.taxa.add(species)
-                keyed = Taxon.objects.filter(occurrences__project=project, rank=TaxonRank.SPECIES).order_by("name").first()
+                keyed = (
+                    Taxon.objects.filter(occurrences__project=project, rank=TaxonRank.SPECIES).order_by("name").first()
+                )
                 Taxon.objects.filter(pk=keyed.pk).update(gbif_key=ARCHIVE_KEY, gbif_checklist_key=BACKBONE)
                 Taxon.objects.update_all_calculated_fields()
                 export_project(project, path, profile="full", progress=None)
@@ -84,7 +93,7 @@ def build_target(archive: dict, leave_out: tuple[str, ...] = ()) -> None:
     taxa[SPELLED] = Taxon(name=SPELLED, rank=TaxonRank.SPECIES)
     Taxon.objects.bulk_create(taxa.values())
     taxa = {t.name: t for t in Taxon.objects.all()}
-    parents = dict((name, parent) for name, (_, parent) in wanted.items())
+    parents = {name: parent for name, (_, parent) in wanted.items()}
     parents.update({ACCEPTED: "Sparganothis", "Sparganothis": "Tortricidae", SPELLED: "Olethreutes"})
     linked = []
     for name, taxon in taxa.items():
@@ -150,8 +159,13 @@ def test_local_checklist_maps_synonym_variant_and_other_key(archive, moth_index_
 def test_replayed_gbif_api_maps_the_synonym(archive, replay, tmp_path):
     replay.unknown = "none"  # names GBIF was never asked about (genera of the demo) get its NONE answer
     build_target(archive)
-    report = _import(archive, policy="match", checklist="backbone", gbif_url=f"{replay.url}/v1",
-                     matcher_options={"cache_path": tmp_path / "cache.sqlite", "max_requests_per_second": 0})
+    report = _import(
+        archive,
+        policy="match",
+        checklist="backbone",
+        gbif_url=f"{replay.url}/v1",
+        matcher_options={"cache_path": tmp_path / "cache.sqlite", "max_requests_per_second": 0},
+    )
     decisions = _decisions(report)
     assert decisions[SYNONYM]["target"] == ACCEPTED
     assert decisions[VARIANT]["target"] == SPELLED and decisions[VARIANT]["confidence"] == 95
@@ -164,10 +178,21 @@ def test_network_failure_mid_import_writes_nothing(archive, replay, tmp_path):
     build_target(archive, leave_out=("Tortricidae",))  # more names to ask
     before = table_counts()
     replay.fail("503", after=1)
-    with pytest.raises(ImportRefused, match=r"^taxa: the matcher is unavailable .*nothing|^taxa: the matcher is unavailable") as raised:
-        _import(archive, policy="match", checklist="backbone", gbif_url=f"{replay.url}/v1",
-                matcher_options={"cache_path": tmp_path / "cache.sqlite", "max_requests_per_second": 0,
-                                 "retries": 1, "backoff": 0.01})
+    with pytest.raises(
+        ImportRefused, match=r"^taxa: the matcher is unavailable .*nothing|^taxa: the matcher is unavailable"
+    ) as raised:
+        _import(
+            archive,
+            policy="match",
+            checklist="backbone",
+            gbif_url=f"{replay.url}/v1",
+            matcher_options={
+                "cache_path": tmp_path / "cache.sqlite",
+                "max_requests_per_second": 0,
+                "retries": 1,
+                "backoff": 0.01,
+            },
+        )
     assert "\n" not in str(raised.value)
     assert replay.match_requests >= 2
     assert table_counts() == before
@@ -188,16 +213,24 @@ def test_strict_command_refuses_with_one_line(archive, moth_index_path):
     build_target(archive, leave_out=("Tortricidae",))
     before = table_counts()
     with pytest.raises(CommandError) as raised:
-        call_command("import_project", str(archive["path"]), "--create-missing-users", "--quiet", "--taxa=strict",
-                     "--checklist", str(moth_index_path))
+        call_command(
+            "import_project",
+            str(archive["path"]),
+            "--create-missing-users",
+            "--quiet",
+            "--taxa=strict",
+            "--checklist",
+            str(moth_index_path),
+        )
     assert str(raised.value).startswith("import refused, nothing was written: taxa: ")
     assert table_counts() == before
 
 
 def test_import_command_prints_the_taxa_summary(archive, moth_index_path, capsys):
     build_target(archive)
-    call_command("import_project", str(archive["path"]), "--create-missing-users", "--quiet",
-                 "--checklist", str(moth_index_path))
+    call_command(
+        "import_project", str(archive["path"]), "--create-missing-users", "--quiet", "--checklist", str(moth_index_path)
+    )
     out = capsys.readouterr().out
     assert "taxa: " in out and "--taxa=match" in out and "as synonyms" in out and "1 created" in out
 
@@ -214,8 +247,15 @@ def test_reconcile_taxa_reports_and_writes_nothing(archive, moth_index_path, tmp
     build_target(archive)
     before = table_counts()
     csv_path, json_path = tmp_path / "taxa.csv", tmp_path / "taxa.json"
-    call_command("reconcile_taxa", str(archive["path"]), "--checklist", str(moth_index_path), "--report", str(csv_path),
-                 "--quiet")
+    call_command(
+        "reconcile_taxa",
+        str(archive["path"]),
+        "--checklist",
+        str(moth_index_path),
+        "--report",
+        str(csv_path),
+        "--quiet",
+    )
     out = capsys.readouterr().out
     assert "archived taxa (--taxa=match)" in out and "as synonyms" in out and "as spelling variants" in out
     assert f"Report: {csv_path}" in out
@@ -225,8 +265,15 @@ def test_reconcile_taxa_reports_and_writes_nothing(archive, moth_index_path, tmp
     assert by_name[VARIANT]["method"] == "fuzzy" and int(by_name[VARIANT]["confidence"]) >= 90
     assert by_name["Cenopis"]["outcome"] == "created"
     assert "key" in by_name[archive["keyed"]]["divergences"]
-    call_command("reconcile_taxa", str(archive["path"]), "--checklist", str(moth_index_path), "--report", str(json_path),
-                 "--quiet")
+    call_command(
+        "reconcile_taxa",
+        str(archive["path"]),
+        "--checklist",
+        str(moth_index_path),
+        "--report",
+        str(json_path),
+        "--quiet",
+    )
     document = json.loads(json_path.read_text())
     assert document["counts"]["created"] == 1 and document["to_create"][0]["name"] == "Cenopis"
     assert table_counts() == before
@@ -235,8 +282,9 @@ def test_reconcile_taxa_reports_and_writes_nothing(archive, moth_index_path, tmp
 def test_reconcile_taxa_strict_exits_1(archive, moth_index_path, capsys):
     build_target(archive)
     with pytest.raises(CommandError) as raised:
-        call_command("reconcile_taxa", str(archive["path"]), "--taxa=strict", "--checklist", str(moth_index_path),
-                     "--quiet")
+        call_command(
+            "reconcile_taxa", str(archive["path"]), "--taxa=strict", "--checklist", str(moth_index_path), "--quiet"
+        )
     assert raised.value.returncode == 1
     assert "would be refused" in str(raised.value)
     assert "refused Cenopis" in capsys.readouterr().out

@@ -1,4 +1,5 @@
 """The local checklist: indexing a Taxon-core DwC-A, then matching offline."""
+
 import io
 import zipfile
 from pathlib import Path
@@ -8,7 +9,14 @@ from django.core.management import CommandError, call_command
 
 from dwca_port.taxonomy.checklists import BACKBONE, COL_XR
 from dwca_port.taxonomy.errors import ChecklistIndexError
-from dwca_port.taxonomy.matchers import ChecklistIndex, LocalChecklistMatcher, MatchType, Query, build_index, build_matcher
+from dwca_port.taxonomy.matchers import (
+    ChecklistIndex,
+    LocalChecklistMatcher,
+    MatchType,
+    Query,
+    build_index,
+    build_matcher,
+)
 from dwca_port.taxonomy.matchers.fuzzy import edit_distance, epithet_stem
 from dwca_port.taxonomy.matchers.local_index import default_index_path
 
@@ -20,9 +28,11 @@ DWC = "http://rs.tdwg.org/dwc/terms/"
 def write_archive(folder: Path, columns: list[str], rows: list[list[str]], zipped: bool = False) -> Path:
     """A minimal Taxon-core DwC-A: Taxon.tsv and meta.xml (column 0 is the id)."""
     fields = "\n".join(f'<field index="{i}" term="{DWC}{c}"/>' for i, c in enumerate(columns))
-    meta = (f'<archive xmlns="http://rs.tdwg.org/dwc/text/"><core encoding="UTF-8" fieldsTerminatedBy="\\t" '
-            f'linesTerminatedBy="\\n" fieldsEnclosedBy="" ignoreHeaderLines="1" rowType="{DWC}Taxon">'
-            f'<files><location>Taxon.tsv</location></files><id index="0"/>{fields}</core></archive>')
+    meta = (
+        f'<archive xmlns="http://rs.tdwg.org/dwc/text/"><core encoding="UTF-8" fieldsTerminatedBy="\\t" '
+        f'linesTerminatedBy="\\n" fieldsEnclosedBy="" ignoreHeaderLines="1" rowType="{DWC}Taxon">'
+        f'<files><location>Taxon.tsv</location></files><id index="0"/>{fields}</core></archive>'
+    )
     table = "\t".join(columns) + "\n" + "".join("\t".join(row) + "\n" for row in rows)
     if zipped:
         path = folder / "checklist.zip"
@@ -38,6 +48,7 @@ def write_archive(folder: Path, columns: list[str], rows: list[list[str]], zippe
 
 # --- indexing ------------------------------------------------------------------------------
 
+
 def test_backbone_layout_index(moth_index_path):
     index = ChecklistIndex(moth_index_path)
     assert index.checklist_key == BACKBONE  # from the EML's alternateIdentifier
@@ -52,8 +63,17 @@ def test_backbone_layout_index(moth_index_path):
 def test_checklistbank_layout_zip_with_col_keys(tmp_path):
     """A ChecklistBank export: no canonicalName or kingdom..genus columns, authorship inside
     scientificName, alphanumeric keys (real COL XR keys from the recorded v2 answers)."""
-    columns = ["taxonID", "parentNameUsageID", "acceptedNameUsageID", "taxonomicStatus", "taxonRank", "scientificName",
-               "scientificNameAuthorship", "genericName", "specificEpithet"]
+    columns = [
+        "taxonID",
+        "parentNameUsageID",
+        "acceptedNameUsageID",
+        "taxonomicStatus",
+        "taxonRank",
+        "scientificName",
+        "scientificNameAuthorship",
+        "genericName",
+        "specificEpithet",
+    ]
     rows = [
         ["N", "", "", "accepted", "kingdom", "Animalia", "", "", ""],
         ["RT", "N", "", "accepted", "phylum", "Arthropoda", "", "", ""],
@@ -61,7 +81,17 @@ def test_checklistbank_layout_zip_with_col_keys(tmp_path):
         ["B6LCL", "H6", "", "accepted", "order", "Odonata", "", "", ""],
         ["9WKK3", "B6LCL", "", "accepted", "family", "Calopterygidae Selys, 1850", "Selys, 1850", "", ""],
         ["9WLSS", "9WKK3", "", "accepted", "genus", "Calopteryx Leach, 1815", "Leach, 1815", "Calopteryx", ""],
-        ["Q2M4", "9WLSS", "", "accepted", "species", "Calopteryx splendens (Harris, 1780)", "(Harris, 1780)", "Calopteryx", "splendens"],
+        [
+            "Q2M4",
+            "9WLSS",
+            "",
+            "accepted",
+            "species",
+            "Calopteryx splendens (Harris, 1780)",
+            "(Harris, 1780)",
+            "Calopteryx",
+            "splendens",
+        ],
     ]
     source = write_archive(tmp_path, columns, rows, zipped=True)
     summary = build_index(source, tmp_path / "col.sqlite", checklist_key="col-xr")
@@ -69,8 +99,15 @@ def test_checklistbank_layout_zip_with_col_keys(tmp_path):
     matcher = LocalChecklistMatcher(ChecklistIndex(tmp_path / "col.sqlite"))
     result = matcher.match(Query("Calopteryx splendens", "(Harris, 1780)"))
     assert (result.key, result.checklist_key, result.authorship) == ("Q2M4", COL_XR, "(Harris, 1780)")
-    assert [name for _, name, _ in result.classification] == ["Animalia", "Arthropoda", "Insecta", "Odonata",
-                                                             "Calopterygidae", "Calopteryx", "Calopteryx splendens"]
+    assert [name for _, name, _ in result.classification] == [
+        "Animalia",
+        "Arthropoda",
+        "Insecta",
+        "Odonata",
+        "Calopterygidae",
+        "Calopteryx",
+        "Calopteryx splendens",
+    ]
     family = matcher.match(Query("Calopterygidae"))
     assert family.key == "9WKK3" and family.rank == "FAMILY"
 
@@ -106,7 +143,9 @@ def test_not_a_checklist(tmp_path):
 
 def test_build_checklist_index_command(tmp_path):
     out, err = io.StringIO(), io.StringIO()
-    call_command("build_checklist_index", str(MOTH_CHECKLIST), out=str(tmp_path / "moths.sqlite"), stdout=out, stderr=err)
+    call_command(
+        "build_checklist_index", str(MOTH_CHECKLIST), out=str(tmp_path / "moths.sqlite"), stdout=out, stderr=err
+    )
     assert "indexing" in err.getvalue()  # progress goes to stderr
     assert "Indexed 4," in out.getvalue() and "GBIF Backbone Taxonomy" in out.getvalue()
     assert ChecklistIndex(tmp_path / "moths.sqlite").checklist_key == BACKBONE
@@ -117,6 +156,7 @@ def test_build_checklist_index_command(tmp_path):
 
 
 # --- matching ------------------------------------------------------------------------------
+
 
 def test_exact_with_authorship(local_matcher):
     result = local_matcher.match(Query("Helianthus annuus", "L."))
@@ -132,14 +172,17 @@ def test_synonym_is_followed_to_the_accepted_name(local_matcher):
     assert result.classification[-2] == ("GENUS", "Sparganothis", "x-genus-Tortricidae-Sparganothis")
 
 
-@pytest.mark.parametrize("variant, accepted, key", [
-    ("Olethreutes lacunanum", "Olethreutes lacunana", "1742113"),  # -um/-a
-    ("Dichomeris punctidiscella", "Dichomeris punctidiscellus", "1846941"),  # -a/-us
-    ("Iodopepla u-album", "Iodopepla ualbum", "1765962"),  # hyphen
-    ("Nemophora bellela", "Nemophora bellella", "1860811"),  # doubled letter
-    ("Monopis pavlovski", "Monopis pavlovskii", "1857906"),  # -i/-ii
-    ("Antispila nysaefoliella", "Antispila nyssaefoliella", "1861314"),
-])
+@pytest.mark.parametrize(
+    "variant, accepted, key",
+    [
+        ("Olethreutes lacunanum", "Olethreutes lacunana", "1742113"),  # -um/-a
+        ("Dichomeris punctidiscella", "Dichomeris punctidiscellus", "1846941"),  # -a/-us
+        ("Iodopepla u-album", "Iodopepla ualbum", "1765962"),  # hyphen
+        ("Nemophora bellela", "Nemophora bellella", "1860811"),  # doubled letter
+        ("Monopis pavlovski", "Monopis pavlovskii", "1857906"),  # -i/-ii
+        ("Antispila nysaefoliella", "Antispila nyssaefoliella", "1861314"),
+    ],
+)
 def test_spelling_variants(local_matcher, variant, accepted, key):
     result = local_matcher.match(Query(variant))
     assert result.match_type is MatchType.FUZZY
@@ -156,7 +199,9 @@ def test_edit_distance_and_misspelt_genus(local_matcher):
 
 def test_higher_rank_fallback_and_strict(local_matcher, moth_index_path):
     result = local_matcher.match(Query("Xanthorhoe ferrugata", hints=LEPIDOPTERA))
-    assert result.match_type is MatchType.HIGHERRANK and result.canonical_name == "Xanthorhoe" and result.rank == "GENUS"
+    assert (
+        result.match_type is MatchType.HIGHERRANK and result.canonical_name == "Xanthorhoe" and result.rank == "GENUS"
+    )
     family = local_matcher.match(Query("Nonexistus fictus", hints=(("FAMILY", "Noctuidae"),)))
     assert family.match_type is MatchType.HIGHERRANK and family.canonical_name == "Noctuidae"
     strict = LocalChecklistMatcher(ChecklistIndex(moth_index_path), strict=True)
@@ -179,7 +224,14 @@ def test_archive_key_of_the_same_checklist_is_used(local_matcher):
 
 def test_homonyms_across_kingdoms_are_told_apart_by_hints(tmp_path):
     """Amorpha is a sphinx-moth genus and a legume genus. Test-local ids, real classification."""
-    columns = ["taxonID", "parentNameUsageID", "taxonomicStatus", "taxonRank", "scientificName", "scientificNameAuthorship"]
+    columns = [
+        "taxonID",
+        "parentNameUsageID",
+        "taxonomicStatus",
+        "taxonRank",
+        "scientificName",
+        "scientificNameAuthorship",
+    ]
     rows = [
         ["a1", "", "accepted", "kingdom", "Animalia", ""],
         ["a2", "a1", "accepted", "phylum", "Arthropoda", ""],
@@ -207,15 +259,28 @@ def test_build_matcher_options(moth_index_path, replay, tmp_path):
     assert isinstance(local, LocalChecklistMatcher)
     api = build_matcher("col-xr", gbif_url=replay.url, cache_path=tmp_path / "c.sqlite")
     assert api.checklist_key == COL_XR and api.version == "v2"
-    chained = build_matcher("backbone", gbif_url=replay.url + "/v1", cache_path=tmp_path / "c.sqlite", fallback=moth_index_path)
+    chained = build_matcher(
+        "backbone", gbif_url=replay.url + "/v1", cache_path=tmp_path / "c.sqlite", fallback=moth_index_path
+    )
     assert chained.primary.version == "v1" and chained.fallback.checklist_key == BACKBONE
     with pytest.raises(ValueError, match="does not exist"):
         build_matcher(str(tmp_path / "nope.zip"))
 
 
-@pytest.mark.parametrize("a, b", [("lacunanum", "lacunana"), ("punctidiscella", "punctidiscellus"), ("servitus", "servita"),
-                                  ("conspersarius", "conspersaria"), ("niger", "nigra"), ("viridis", "viride"),
-                                  ("u-album", "ualbum"), ("bellela", "bellella"), ("pavlovski", "pavlovskii")])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("lacunanum", "lacunana"),
+        ("punctidiscella", "punctidiscellus"),
+        ("servitus", "servita"),
+        ("conspersarius", "conspersaria"),
+        ("niger", "nigra"),
+        ("viridis", "viride"),
+        ("u-album", "ualbum"),
+        ("bellela", "bellella"),
+        ("pavlovski", "pavlovskii"),
+    ],
+)
 def test_epithet_stems(a, b):
     assert epithet_stem(a) == epithet_stem(b)
 

@@ -1,6 +1,7 @@
 """Names with a designation after the parsed name ("Taxon 0", "Acronicta sp. 1"): the parser
 reads them as a higher taxon plus a marker, but each is a taxon of its own, keyed by its whole
 name. Bare "X sp." / "X spp." still stand for X."""
+
 import pytest
 
 from ami.main.models import Taxon
@@ -33,12 +34,16 @@ def target():
 
 # --- parsing --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("verbatim, anchor, marker", [
-    ("Taxon 0", "Taxon", "0"),
-    ("Acronicta sp. 1", "Acronicta", "sp. 1"),
-    ("Acronicta  sp.2", "Acronicta", "sp.2"),
-    ("Noctuidae sp. MV3", "Noctuidae", "sp. MV3"),
-])
+
+@pytest.mark.parametrize(
+    "verbatim, anchor, marker",
+    [
+        ("Taxon 0", "Taxon", "0"),
+        ("Acronicta sp. 1", "Acronicta", "sp. 1"),
+        ("Acronicta  sp.2", "Acronicta", "sp.2"),
+        ("Noctuidae sp. MV3", "Noctuidae", "sp. MV3"),
+    ],
+)
 def test_a_designation_makes_a_taxon_of_its_own(verbatim, anchor, marker):
     parsed = parse_name(verbatim)
     assert parsed.kind is NameKind.CONCEPT and parsed.match_is_placement_only
@@ -54,6 +59,7 @@ def test_names_differing_only_in_marker_have_different_keys():
 
 
 # --- the engine -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("names", [("Taxon 0", "Taxon 1"), ("Acronicta sp. 1", "Acronicta sp. 2")])
 def test_two_marker_names_stay_distinct_on_an_empty_target(names):
@@ -80,8 +86,9 @@ def test_the_same_marker_name_on_both_sides_maps_onto_it(target):
 
 
 def test_a_marker_name_is_not_its_genus_but_is_placed_under_it(target):
-    result = reconcile(target, [archived("Acronicta sp. 1", "SPECIES", ACRONICTA),
-                                archived("Acronicta sp.", "GENUS", NOCTUIDAE)])
+    result = reconcile(
+        target, [archived("Acronicta sp. 1", "SPECIES", ACRONICTA), archived("Acronicta sp.", "GENUS", NOCTUIDAE)]
+    )
     numbered, bare = result.decisions
     assert (numbered.method, numbered.target.name) == (Method.CREATED, "Acronicta sp. 1")
     assert result.to_create[0].parent.name == "Acronicta" and result.to_create[0].parent.exists
@@ -107,6 +114,7 @@ def test_a_marker_name_is_only_placed_by_the_matcher(target, local_matcher):
 
 # --- against main.Taxon -----------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_marker_names_against_the_database():
     existing = Taxon.objects.create(name="Taxon 0", rank="UNKNOWN")
@@ -114,7 +122,10 @@ def test_marker_names_against_the_database():
     result = Reconciler(target, Policy.MATCH).reconcile([archived("Taxon 0"), archived("Taxon 1"), archived("Taxon 2")])
     assert target.unprefetched_lookups == 0
     assert [(d.method, d.target.name) for d in result.decisions] == [
-        (Method.NAME, "Taxon 0"), (Method.CREATED, "Taxon 1"), (Method.CREATED, "Taxon 2")]
+        (Method.NAME, "Taxon 0"),
+        (Method.CREATED, "Taxon 1"),
+        (Method.CREATED, "Taxon 2"),
+    ]
     taxa = create_missing_taxa(result)
     assert taxa["Taxon 0"].pk == existing.pk
     assert {taxa["Taxon 1"].name, taxa["Taxon 2"].name} == {"Taxon 1", "Taxon 2"}

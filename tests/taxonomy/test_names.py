@@ -1,4 +1,5 @@
 """Name parsing on the moth-list edge cases."""
+
 import os
 import subprocess
 import sys
@@ -11,14 +12,17 @@ from dwca_port.taxonomy.names import NameKind, authorship_agrees, name_key, pars
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("verbatim, taxon_name, authorship", [
-    ("Baileya ophthalmica (Guenée, 1852)", "Baileya ophthalmica", "(Guenée, 1852)"),
-    ("Mythimna obsoleta Hb.", "Mythimna obsoleta", "Hb."),
-    ("Cydia discretana Wcke.", "Cydia discretana", "Wcke."),
-    ("Lithophane  innominata Smith 1893", "Lithophane innominata", "Smith, 1893"),
-    ("  Palpita   magniferalis ", "Palpita magniferalis", ""),
-    ("Xestia (Megasema) c-nigrum", "Xestia c-nigrum", ""),
-])
+@pytest.mark.parametrize(
+    "verbatim, taxon_name, authorship",
+    [
+        ("Baileya ophthalmica (Guenée, 1852)", "Baileya ophthalmica", "(Guenée, 1852)"),
+        ("Mythimna obsoleta Hb.", "Mythimna obsoleta", "Hb."),
+        ("Cydia discretana Wcke.", "Cydia discretana", "Wcke."),
+        ("Lithophane  innominata Smith 1893", "Lithophane innominata", "Smith, 1893"),
+        ("  Palpita   magniferalis ", "Palpita magniferalis", ""),
+        ("Xestia (Megasema) c-nigrum", "Xestia c-nigrum", ""),
+    ],
+)
 def test_canonical_name_and_authorship(verbatim, taxon_name, authorship):
     parsed = parse_name(verbatim)
     assert parsed.kind is NameKind.SCIENTIFIC
@@ -26,8 +30,10 @@ def test_canonical_name_and_authorship(verbatim, taxon_name, authorship):
     assert parsed.rank == "SPECIES"
 
 
-@pytest.mark.parametrize("verbatim, qualifier", [("Catocala cf. ultronia", "cf."), ("Catocala aff. ultronia", "aff."),
-                                                 ("Catocala cf ultronia", "cf.")])
+@pytest.mark.parametrize(
+    "verbatim, qualifier",
+    [("Catocala cf. ultronia", "cf."), ("Catocala aff. ultronia", "aff."), ("Catocala cf ultronia", "cf.")],
+)
 def test_identification_qualifier_is_kept_apart_from_the_taxon(verbatim, qualifier):
     parsed = parse_name(verbatim)
     assert parsed.kind is NameKind.QUALIFIED
@@ -35,25 +41,31 @@ def test_identification_qualifier_is_kept_apart_from_the_taxon(verbatim, qualifi
     assert parsed.qualifier == qualifier
 
 
-@pytest.mark.parametrize("verbatim, taxon, rank, marker", [
-    ("Acronicta sp.", "Acronicta", "GENUS", "sp."),
-    ("Acronicta spp.", "Acronicta", "GENUS", "spp."),
-    ("Noctuidae sp.", "Noctuidae", "FAMILY", "sp."),  # the parser alone would call it a genus
-    ("Noctuinae sp.", "Noctuinae", "SUBFAMILY", "sp."),
-])
+@pytest.mark.parametrize(
+    "verbatim, taxon, rank, marker",
+    [
+        ("Acronicta sp.", "Acronicta", "GENUS", "sp."),
+        ("Acronicta spp.", "Acronicta", "GENUS", "spp."),
+        ("Noctuidae sp.", "Noctuidae", "FAMILY", "sp."),  # the parser alone would call it a genus
+        ("Noctuinae sp.", "Noctuinae", "SUBFAMILY", "sp."),
+    ],
+)
 def test_sp_stands_for_the_higher_taxon(verbatim, taxon, rank, marker):
     parsed = parse_name(verbatim)
     assert parsed.kind is NameKind.HIGHER
     assert (parsed.taxon_name, parsed.match_name, parsed.rank, parsed.marker) == (taxon, taxon, rank, marker)
 
 
-@pytest.mark.parametrize("verbatim, marker", [
-    ("Ancylis subaequana complex", "complex"),
-    ("Probole alienaria-amicaria complex", "complex"),
-    ("Idia concisa of authors", "of authors"),
-    ("Odontosia (prov. plcmt.) elegans", "prov. plcmt."),
-    ("Resapamea (prov. plcmt. group 2) stipata", "prov. plcmt. group 2"),
-])
+@pytest.mark.parametrize(
+    "verbatim, marker",
+    [
+        ("Ancylis subaequana complex", "complex"),
+        ("Probole alienaria-amicaria complex", "complex"),
+        ("Idia concisa of authors", "of authors"),
+        ("Odontosia (prov. plcmt.) elegans", "prov. plcmt."),
+        ("Resapamea (prov. plcmt. group 2) stipata", "prov. plcmt. group 2"),
+    ],
+)
 def test_informal_concepts_are_their_own_taxa_placed_by_genus(verbatim, marker):
     parsed = parse_name(verbatim)
     assert parsed.kind is NameKind.CONCEPT
@@ -102,17 +114,20 @@ def test_name_key_folds_case_accents_and_spaces():
     assert name_key("Guenée") == "guenee"
 
 
-@pytest.mark.parametrize("first, second, agrees", [
-    ("Hb.", "Hübner, 1808", True),
-    ("(Guenée, 1852)", "Guenée 1852", True),
-    ("Wcke.", "Wocke", True),
-    ("D.& S.", "Denis & Schiffermüller, 1775", True),
-    ("HS.", "Herrich-Schäffer", True),
-    ("L.", "Linnaeus, 1758", True),
-    ("Smith 1893", "Grote 1873", False),
-    ("Smith, 1893", "Smith, 1910", False),
-    ("L.", "", None),
-])
+@pytest.mark.parametrize(
+    "first, second, agrees",
+    [
+        ("Hb.", "Hübner, 1808", True),
+        ("(Guenée, 1852)", "Guenée 1852", True),
+        ("Wcke.", "Wocke", True),
+        ("D.& S.", "Denis & Schiffermüller, 1775", True),
+        ("HS.", "Herrich-Schäffer", True),
+        ("L.", "Linnaeus, 1758", True),
+        ("Smith 1893", "Grote 1873", False),
+        ("Smith, 1893", "Smith, 1910", False),
+        ("L.", "", None),
+    ],
+)
 def test_authorship_comparison_allows_abbreviations(first, second, agrees):
     assert authorship_agrees(first, second) is agrees
 
@@ -123,10 +138,12 @@ def test_wrong_nameparser_package_is_detected(tmp_path):
     fake.mkdir()
     (fake / "__init__.py").write_text("class HumanName:\n    pass\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
-    script = ("from dwca_port.taxonomy.names import parse_name\n"
-              "from dwca_port.taxonomy.errors import NameParserUnavailable\n"
-              "try:\n    parse_name('Catocala ultronia')\n"
-              "except NameParserUnavailable as error:\n    print(error)\n    raise SystemExit(3)\n")
+    script = (
+        "from dwca_port.taxonomy.names import parse_name\n"
+        "from dwca_port.taxonomy.errors import NameParserUnavailable\n"
+        "try:\n    parse_name('Catocala ultronia')\n"
+        "except NameParserUnavailable as error:\n    print(error)\n    raise SystemExit(3)\n"
+    )
     run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, cwd=REPO, timeout=60)
     assert run.returncode == 3, run.stderr
     assert "human-name parser" in run.stdout

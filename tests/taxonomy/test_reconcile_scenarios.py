@@ -1,5 +1,6 @@
 """Reconciliation scenarios of issue 7 against an in-memory target, with real names and keys
 (moth fixture, recorded GBIF answers) and real matchers (local checklist, replayed GBIF API)."""
+
 import pytest
 
 from dwca_port.taxonomy.checklists import BACKBONE, COL_XR
@@ -35,10 +36,13 @@ def reconcile(target, archived_taxa, policy=Policy.MATCH, matcher=None, **option
 
 # --- key and name --------------------------------------------------------------------------
 
+
 def test_same_key_in_the_same_checklist(target):
     target.add_chain(EREBIDAE + (("GENUS", "Catocala"),))
     mapped = target.add("Catocala ultronia Hübner", "SPECIES", parent="Catocala", gbif_taxon_key=1797445)
-    result = reconcile(target, [species("Catocala ultronia", NOCTUIDAE, gbif_key="1797445", gbif_checklist_key=BACKBONE)])
+    result = reconcile(
+        target, [species("Catocala ultronia", NOCTUIDAE, gbif_key="1797445", gbif_checklist_key=BACKBONE)]
+    )
     decision = result.decisions[0]
     assert (decision.method, decision.target.id) == (Method.KEY, mapped.id)
     assert "same key 1797445" in decision.note
@@ -91,13 +95,16 @@ def test_rank_divergence_is_reported(target):
 def test_identification_qualifier_and_sp(target):
     target.add_chain(EREBIDAE + (("GENUS", "Catocala"), ("SPECIES", "Catocala ultronia")))
     target.add_chain(NOCTUIDAE + (("GENUS", "Acronicta"),))
-    result = reconcile(target, [species("Catocala cf. ultronia", EREBIDAE), archived("Acronicta sp.", "SPECIES", NOCTUIDAE)])
+    result = reconcile(
+        target, [species("Catocala cf. ultronia", EREBIDAE), archived("Acronicta sp.", "SPECIES", NOCTUIDAE)]
+    )
     cf, sp = result.decisions
     assert (cf.method, cf.target.name, cf.qualifier) == (Method.NAME, "Catocala ultronia", "cf.")
     assert (sp.method, sp.target.name, sp.target.rank) == (Method.NAME, "Acronicta", "GENUS")
 
 
 # --- synonyms and spelling variants ----------------------------------------------------------
+
 
 def test_synonym_in_the_archive_accepted_name_in_the_target(target, local_matcher, api_matcher):
     target.add_chain(NOCTUIDAE + (("GENUS", "Achatia"),))
@@ -130,22 +137,43 @@ def test_spelling_variant(target, local_matcher, api_matcher):
 
 # --- missing taxa, homonyms, no match ------------------------------------------------------------
 
+
 def test_missing_higher_taxa_are_created_with_the_parent_chain(target):
-    taxa = [species("Baileya ophthalmica", LEPIDOPTERA + (("FAMILY", "Nolidae"),), author="(Guenée, 1852)",
-                    gbif_key="5114431", gbif_checklist_key=BACKBONE)]
+    taxa = [
+        species(
+            "Baileya ophthalmica",
+            LEPIDOPTERA + (("FAMILY", "Nolidae"),),
+            author="(Guenée, 1852)",
+            gbif_key="5114431",
+            gbif_checklist_key=BACKBONE,
+        )
+    ]
     result = reconcile(target, taxa)
     assert result.decisions[0].method is Method.CREATED
     created = [(t.name, t.rank, t.parent.name, t.parent.exists) for t in result.to_create]
-    assert created == [("Nolidae", "FAMILY", "Lepidoptera", True), ("Baileya", "GENUS", "Nolidae", False),
-                       ("Baileya ophthalmica", "SPECIES", "Baileya", False)]
+    assert created == [
+        ("Nolidae", "FAMILY", "Lepidoptera", True),
+        ("Baileya", "GENUS", "Nolidae", False),
+        ("Baileya ophthalmica", "SPECIES", "Baileya", False),
+    ]
     species_spec = result.to_create[-1]
-    assert (species_spec.author, species_spec.gbif_key, species_spec.gbif_checklist_key, species_spec.gbif_taxon_key) == \
-           ("(Guenée, 1852)", "5114431", BACKBONE, 5114431)
+    assert (
+        species_spec.author,
+        species_spec.gbif_key,
+        species_spec.gbif_checklist_key,
+        species_spec.gbif_taxon_key,
+    ) == ("(Guenée, 1852)", "5114431", BACKBONE, 5114431)
 
 
 def test_strict_refuses_and_lists_what_is_missing(target):
-    result = reconcile(target, [species("Baileya ophthalmica", LEPIDOPTERA + (("FAMILY", "Nolidae"),)),
-                                archived("Lepidoptera", "ORDER", LEPIDOPTERA[:3])], Policy.STRICT)
+    result = reconcile(
+        target,
+        [
+            species("Baileya ophthalmica", LEPIDOPTERA + (("FAMILY", "Nolidae"),)),
+            archived("Lepidoptera", "ORDER", LEPIDOPTERA[:3]),
+        ],
+        Policy.STRICT,
+    )
     assert [d.method for d in result.decisions] == [Method.REFUSED, Method.NAME]
     assert result.to_create == []
     with pytest.raises(TaxaRefused, match="1 archived taxa cannot be mapped") as refused:
@@ -155,11 +183,18 @@ def test_strict_refuses_and_lists_what_is_missing(target):
 
 def test_homonym_in_another_kingdom(target):
     """Amorpha is a sphinx-moth genus and a legume genus; Antenna names are unique."""
-    target.add_chain((("KINGDOM", "Plantae"), ("PHYLUM", "Tracheophyta"), ("CLASS", "Magnoliopsida"),
-                      ("ORDER", "Fabales"), ("FAMILY", "Fabaceae"), ("GENUS", "Amorpha")))
+    target.add_chain(
+        (
+            ("KINGDOM", "Plantae"),
+            ("PHYLUM", "Tracheophyta"),
+            ("CLASS", "Magnoliopsida"),
+            ("ORDER", "Fabales"),
+            ("FAMILY", "Fabaceae"),
+            ("GENUS", "Amorpha"),
+        )
+    )
     sphingidae = LEPIDOPTERA + (("FAMILY", "Sphingidae"),)
-    result = reconcile(target, [archived("Amorpha", "GENUS", sphingidae),
-                                species("Amorpha juglandis", sphingidae)])
+    result = reconcile(target, [archived("Amorpha", "GENUS", sphingidae), species("Amorpha juglandis", sphingidae)])
     genus, juglandis = result.decisions
     assert genus.method is Method.REFUSED  # never mapped onto the plant
     assert "taken in the target by a different taxon (kingdom Plantae)" in genus.note
@@ -179,6 +214,7 @@ def test_no_match(target, api_matcher):
 
 # --- --taxa=gbif ------------------------------------------------------------------------------
 
+
 def test_gbif_policy_needs_a_matcher(target):
     with pytest.raises(PolicyError, match="needs a matcher"):
         Reconciler(target, Policy.GBIF)
@@ -192,7 +228,11 @@ def test_gbif_policy_creates_the_accepted_taxon_with_gbifs_classification(target
     created = {t.name: t for t in result.to_create}
     assert set(created) == {"Tortricidae", "Sparganothis", "Sparganothis reticulatana"}
     accepted = created["Sparganothis reticulatana"]
-    assert (accepted.gbif_key, accepted.gbif_checklist_key, accepted.parent.name) == ("1739680", BACKBONE, "Sparganothis")
+    assert (accepted.gbif_key, accepted.gbif_checklist_key, accepted.parent.name) == (
+        "1739680",
+        BACKBONE,
+        "Sparganothis",
+    )
     assert created["Tortricidae"].parent.name == "Lepidoptera" and created["Tortricidae"].parent.exists
 
 
@@ -202,8 +242,12 @@ def test_gbif_policy_maps_to_the_higher_taxon_gbif_knows(target, api_matcher):
     result = reconcile(target, [species("Xanthorhoe ferrugata", geometridae)], Policy.GBIF, api_matcher("v1"))
     decision = result.decisions[0]
     assert (decision.method, decision.target.name, decision.target.exists) == (Method.HIGHER_RANK, "Xanthorhoe", True)
-    assert reconcile(target, [species("Xanthorhoe ferrugata", geometridae)], Policy.MATCH,
-                     api_matcher("v1")).decisions[0].method is Method.CREATED  # match keeps the species
+    assert (
+        reconcile(target, [species("Xanthorhoe ferrugata", geometridae)], Policy.MATCH, api_matcher("v1"))
+        .decisions[0]
+        .method
+        is Method.CREATED
+    )  # match keeps the species
 
 
 def test_complexes_are_placed_by_genus(target, local_matcher):
@@ -229,15 +273,26 @@ def test_duplicates_are_created_once(target):
 
 # --- checklists -------------------------------------------------------------------------------
 
+
 def test_backbone_keys_in_the_archive_col_xr_keys_in_the_target(target, api_matcher):
-    odonata = (("KINGDOM", "Animalia"), ("PHYLUM", "Arthropoda"), ("CLASS", "Insecta"), ("ORDER", "Odonata"),
-               ("FAMILY", "Calopterygidae"), ("GENUS", "Calopteryx"))
+    odonata = (
+        ("KINGDOM", "Animalia"),
+        ("PHYLUM", "Arthropoda"),
+        ("CLASS", "Insecta"),
+        ("ORDER", "Odonata"),
+        ("FAMILY", "Calopterygidae"),
+        ("GENUS", "Calopteryx"),
+    )
     target.add_chain(odonata[3:])
-    calopteryx = target.add("Calopteryx splendens", "SPECIES", parent="Calopteryx", gbif_key="Q2M4", gbif_checklist_key=COL_XR)
+    calopteryx = target.add(
+        "Calopteryx splendens", "SPECIES", parent="Calopteryx", gbif_key="Q2M4", gbif_checklist_key=COL_XR
+    )
     sparrow = target.add("Passer domesticus", "SPECIES", gbif_key="4DXXM", gbif_checklist_key=COL_XR)
-    taxa = [archived("Calopteryx splendens", "SPECIES", odonata, gbif_key="1427067", gbif_checklist_key=BACKBONE),
-            # a misspelt name with a right Backbone key: GBIF crosswalks the key to COL XR
-            archived("Passer domesticos", "SPECIES", gbif_key="5231190", gbif_checklist_key=BACKBONE)]
+    taxa = [
+        archived("Calopteryx splendens", "SPECIES", odonata, gbif_key="1427067", gbif_checklist_key=BACKBONE),
+        # a misspelt name with a right Backbone key: GBIF crosswalks the key to COL XR
+        archived("Passer domesticos", "SPECIES", gbif_key="5231190", gbif_checklist_key=BACKBONE),
+    ]
     result = reconcile(target, taxa, Policy.STRICT, api_matcher("v2", COL_XR))
     by_name, by_crosswalk = result.decisions
     assert (by_name.method, by_name.target.id) == (Method.NAME, calopteryx.id)
@@ -260,7 +315,13 @@ def test_keys_of_another_checklist_are_never_compared(target):
 
 # --- the network failing -------------------------------------------------------------------------
 
-MOTHS = ["Catocala ultronia", "Baileya ophthalmica", "Palpita magniferalis", "Morrisonia evicta", "Olethreutes lacunanum"]
+MOTHS = [
+    "Catocala ultronia",
+    "Baileya ophthalmica",
+    "Palpita magniferalis",
+    "Morrisonia evicta",
+    "Olethreutes lacunanum",
+]
 
 
 def test_network_failure_mid_reconciliation_stops_cleanly(target, api_matcher, replay):
@@ -273,8 +334,9 @@ def test_network_failure_mid_reconciliation_stops_cleanly(target, api_matcher, r
 
 def test_network_failure_falls_back_to_the_local_checklist(target, api_matcher, replay, local_matcher):
     replay.fail("drop", after=2)
-    result = reconcile(target, [species(n, LEPIDOPTERA) for n in MOTHS], Policy.GBIF, api_matcher("v1"),
-                       fallback=local_matcher)
+    result = reconcile(
+        target, [species(n, LEPIDOPTERA) for n in MOTHS], Policy.GBIF, api_matcher("v1"), fallback=local_matcher
+    )
     sources = [d.match.source for d in result.decisions]
     assert sources[:2] == [sources[0]] * 2 and sources[0].startswith("GBIF species match v1")
     assert all(s.startswith("local checklist") for s in sources[2:])

@@ -1,5 +1,5 @@
 """Safe reading of the zip: what is refused, with which finding, and the caps on member streams."""
-import io
+
 import stat
 import zipfile
 
@@ -37,7 +37,18 @@ def test_a_member_over_its_cap_is_refused():
 
 @pytest.mark.parametrize(
     "name",
-    ["../x.txt", "a/../../x.txt", "/etc/passwd", "C:/x.txt", "c:x.txt", "..\\x.txt", "a\\b.txt", "./x.txt", "a//b.txt", "x\x01.txt"],
+    [
+        "../x.txt",
+        "a/../../x.txt",
+        "/etc/passwd",
+        "C:/x.txt",
+        "c:x.txt",
+        "..\\x.txt",
+        "a\\b.txt",
+        "./x.txt",
+        "a//b.txt",
+        "x\x01.txt",
+    ],
 )
 def test_unsafe_names_are_refused(name):
     assert refused(zip_members([("meta.xml", b""), (name, b"x")])) == "ARCHIVE_UNSAFE_PATH"
@@ -95,7 +106,12 @@ def test_overlapping_entries_are_refused():
 
 @pytest.mark.parametrize(
     "data, words",
-    [(b"", "empty"), (b"PK\x03\x04" + b"\0" * 40, "truncated"), (b"\x1f\x8b\x08\0", "gzip"), (b"%PDF-1.7", "not a zip")],
+    [
+        (b"", "empty"),
+        (b"PK\x03\x04" + b"\0" * 40, "truncated"),
+        (b"\x1f\x8b\x08\0", "gzip"),
+        (b"%PDF-1.7", "not a zip"),
+    ],
 )
 def test_unreadable_input_says_what_it_is(data, words):
     with pytest.raises(ArchiveError) as error:

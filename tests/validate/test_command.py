@@ -1,4 +1,5 @@
 """python manage.py validate_archive: grouped findings, --json, exit codes, never a traceback."""
+
 import io
 import json
 import subprocess
@@ -59,14 +60,18 @@ def test_a_bad_archive_exits_1_with_findings_grouped_by_file(bad):
     lines = out.splitlines()
     assert "NOT valid" in lines[0]
     place = lines.index("occurrence.txt")
-    assert lines[place + 1].startswith("  line 2, column 1: coreid ") and lines[place + 1].endswith("[B #25 RECORD_REFERENTIAL_INTEGRITY_VIOLATION]")
+    assert lines[place + 1].startswith("  line 2, column 1: coreid ") and lines[place + 1].endswith(
+        "[B #25 RECORD_REFERENTIAL_INTEGRITY_VIOLATION]"
+    )
 
 
 def test_json_report(bad, good):
     code, out = run(bad, "--json")
     report = json.loads(out)
     assert code == 1 and report["ok"] is False and report["blocking"] >= 1
-    finding = next(finding for finding in report["findings"] if finding["code"] == "RECORD_REFERENTIAL_INTEGRITY_VIOLATION")
+    finding = next(
+        finding for finding in report["findings"] if finding["code"] == "RECORD_REFERENTIAL_INTEGRITY_VIOLATION"
+    )
     assert finding == {**finding, "item": 25, "severity": "B", "file": "occurrence.txt", "line": 2, "column": 1}
     code, out = run(good, "--json", "--profile", "gbif")
     assert code == 1 and json.loads(out)["profile"] == "gbif"  # Antenna rowTypes block in the gbif profile
@@ -84,8 +89,17 @@ def test_unreadable_input_is_one_clear_line_and_exit_1(tmp_path, target):
 def test_real_process_exit_codes_and_no_traceback(tmp_path):
     garbage = tmp_path / "x.zip"
     garbage.write_bytes(b"PK\x03\x04 truncated")
-    for args, expected, said in (([str(garbage)], 1, "truncated or damaged zip"), ([str(garbage), "--profile", "nope"], 2, "invalid choice")):
-        done = subprocess.run([sys.executable, "manage.py", "validate_archive", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    for args, expected, said in (
+        ([str(garbage)], 1, "truncated or damaged zip"),
+        ([str(garbage), "--profile", "nope"], 2, "invalid choice"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "manage.py", "validate_archive", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == expected
         assert said in done.stdout + done.stderr and "Traceback" not in done.stdout + done.stderr
 

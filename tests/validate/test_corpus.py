@@ -1,4 +1,5 @@
 """Every defect of the corpus is flagged with its checklist item and code; the good archives pass."""
+
 import tempfile
 
 import pytest
@@ -37,7 +38,9 @@ def test_each_defect_is_flagged(defect, good):
         pytest.skip(f"{profile}: {reason}")
     report = validate_archive(bad, profile=defect.profile, tables=SAMPLE_TABLES)
     flagged = [finding for finding in report.findings if (finding.item, finding.code) == (defect.item, defect.code)]
-    assert flagged, f"{defect.name} not flagged as #{defect.item} {defect.code}; got:\n" + "\n".join(map(str, report.findings))
+    assert flagged, f"{defect.name} not flagged as #{defect.item} {defect.code}; got:\n" + "\n".join(
+        map(str, report.findings)
+    )
     assert not report.ok
     assert all(finding.message and (finding.file or finding.item == 1) for finding in report.findings)
 
@@ -57,7 +60,11 @@ def test_python_dwca_reader_reads_every_row(profile):
     expected = {table.row_type: SAMPLE_ROWS[table.file] for table in tables if not table.core}
     for row_type, rows in expected.items():
         table = next(table for table in tables if table.row_type == row_type)
-        read = [[extension.data[column.term] for column in table.columns] for extension in extension_rows if extension.rowtype == row_type]
+        read = [
+            [extension.data[column.term] for column in table.columns]
+            for extension in extension_rows
+            if extension.rowtype == row_type
+        ]
         if profile == FULL:
             assert sorted(read) == sorted(rows)  # lossless, quotes, tabs and newlines included
         else:

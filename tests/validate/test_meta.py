@@ -1,12 +1,14 @@
-"""meta.xml: written from declarations (valid against the DwC text XSD in both dialects), read back, checked, attacks refused."""
+"""meta.xml: written from declarations (valid against the DwC text XSD in both dialects), read back,
+checked, attacks refused."""
+
 import time
 
 import pytest
 from lxml import etree
 
-from dwca_port.tables.base import DWC, Column, Table
 from dwca_port.meta import MetaXmlError, check_meta_xml, read_meta_xml, write_meta_xml
 from dwca_port.schemas import DWC_TEXT, load_schema
+from dwca_port.tables.base import DWC, Column, Table
 from dwca_port.tabular import FULL_DIALECT, GBIF_DIALECT
 from dwca_port.validate import registry_tables
 from tests.archive_corpus import BILLION_LAUGHS, EXTERNAL_ENTITY, SAMPLE_TABLES
@@ -24,7 +26,9 @@ def test_written_meta_xml_validates_against_the_dwc_text_xsd(source, dialect):
     data = write_meta_xml(tables, dialect)
     schema = load_schema(DWC_TEXT)
     assert schema.validate(etree.fromstring(data)), schema.error_log
-    assert data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<archive xmlns="http://rs.tdwg.org/dwc/text/" metadata="eml.xml">')
+    assert data.startswith(
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<archive xmlns="http://rs.tdwg.org/dwc/text/" metadata="eml.xml">'
+    )
     descriptor = read_meta_xml(data)
     assert check_meta_xml(data, descriptor) == []
 
@@ -40,9 +44,13 @@ def test_read_meta_xml_gives_back_what_was_written(dialect):
         assert [(field.index, field.term) for field in read.fields] == list(enumerate(table.terms))
         assert read.width == len(table.columns)
         declared = read.dialect
-        assert (declared.delimiter, declared.enclosure, declared.line_terminator, declared.encoding, declared.header_lines) == (
-            "\t", dialect.enclosure, "\n", "UTF-8", 1
-        )
+        assert (
+            declared.delimiter,
+            declared.enclosure,
+            declared.line_terminator,
+            declared.encoding,
+            declared.header_lines,
+        ) == ("\t", dialect.enclosure, "\n", "UTF-8", 1)
 
 
 def test_write_needs_exactly_one_core():
@@ -59,14 +67,20 @@ def test_defaults_and_vocabularies_are_read():
     </core></archive>"""
     descriptor = read_meta_xml(data)
     field = descriptor.core.field(DWC + "basisOfRecord")
-    assert (field.index, field.default, field.vocabulary) == (None, "MachineObservation", "http://rs.gbif.org/vocabulary/dwc/basis_of_record")
+    assert (field.index, field.default, field.vocabulary) == (
+        None,
+        "MachineObservation",
+        "http://rs.gbif.org/vocabulary/dwc/basis_of_record",
+    )
     dialect = descriptor.core.dialect  # attributes absent: the text guide's defaults (comma, quotes, no header)
     assert (dialect.delimiter, dialect.enclosure, dialect.header_lines) == (",", '"', 0)
     codes = {finding.code for finding in check_meta_xml(data, descriptor)}
     assert "FORMAT_ATTRIBUTE_MISSING" in codes and "FIELD_MAPPED_TO_NOTHING" not in codes
 
 
-@pytest.mark.parametrize("attack", [BILLION_LAUGHS, EXTERNAL_ENTITY, BILLION_LAUGHS.replace(b"<!DOCTYPE", b"<!doctype")])
+@pytest.mark.parametrize(
+    "attack", [BILLION_LAUGHS, EXTERNAL_ENTITY, BILLION_LAUGHS.replace(b"<!DOCTYPE", b"<!doctype")]
+)
 def test_entity_attacks_are_refused_at_once(attack):
     data = b'<?xml version="1.0"?>\n' + attack + b'<archive xmlns="http://rs.tdwg.org/dwc/text/">&e;</archive>'
     started = time.monotonic()
@@ -77,7 +91,11 @@ def test_entity_attacks_are_refused_at_once(attack):
 
 
 def test_utf16_documents_cannot_smuggle_a_doctype():
-    data = ('<?xml version="1.0" encoding="UTF-16"?>' + EXTERNAL_ENTITY.decode() + '<archive xmlns="http://rs.tdwg.org/dwc/text/">&e;</archive>').encode("utf-16")
+    data = (
+        '<?xml version="1.0" encoding="UTF-16"?>'
+        + EXTERNAL_ENTITY.decode()
+        + '<archive xmlns="http://rs.tdwg.org/dwc/text/">&e;</archive>'
+    ).encode("utf-16")
     with pytest.raises(MetaXmlError) as error:
         read_meta_xml(data)
     assert error.value.finding.code in ("XML_DTD_FORBIDDEN", "XML_NOT_WELL_FORMED")

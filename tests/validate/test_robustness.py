@@ -1,4 +1,5 @@
 """Damaged archives never raise: random byte edits of every member end in findings, not exceptions."""
+
 import random
 
 import pytest

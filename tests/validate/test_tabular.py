@@ -1,4 +1,5 @@
 """The data-file writer and the streaming reader: round trips, and every text-format defect found with its place."""
+
 import io
 import tracemalloc
 
@@ -44,7 +45,17 @@ def test_full_dialect_round_trips_every_awkward_value():
 def test_gbif_dialect_scrubs_tab_cr_lf_to_spaces():
     data = written(GBIF_DIALECT, [AWKWARD])
     _, rows, findings = read(data, GBIF_DIALECT, width=len(AWKWARD))
-    assert rows[0][1] == ["tab here", "new line", "cr lf  ", 'say "hi"', '"quoted"', "", "naïve café 🦋", "trailing ", " "]
+    assert rows[0][1] == [
+        "tab here",
+        "new line",
+        "cr lf  ",
+        'say "hi"',
+        '"quoted"',
+        "",
+        "naïve café 🦋",
+        "trailing ",
+        " ",
+    ]
     assert codes(findings) == ["LEADING_QUOTE"]  # a warning: '"quoted"' is read literally without quoting
 
 
@@ -147,7 +158,7 @@ def test_unsupported_declared_settings_are_refused(dialect, code):
 
 def test_declared_settings_are_honoured():
     dialect = Dialect(delimiter=",", enclosure='"', line_terminator="\r\n", encoding="ISO-8859-1", header_lines=2)
-    _, rows, findings = read(b"title\r\na,b\r\n1,\"Rivi\xe8re, QC\"\r\n", dialect, width=2)
+    _, rows, findings = read(b'title\r\na,b\r\n1,"Rivi\xe8re, QC"\r\n', dialect, width=2)
     assert [values for _, values in rows] == [["1", "Rivière, QC"]] and findings == []
 
 
@@ -163,7 +174,10 @@ def test_the_reader_streams_with_flat_memory():
 
         def readinto(self, buffer):
             while len(self.pending) < len(buffer) and self.left:
-                self.pending += b"".join(b"%08d-aaaa-4bbb-8ccc-dddddddddddd\tsome text value\n" % n for n in range(self.left, max(self.left - 1000, 0), -1))
+                self.pending += b"".join(
+                    b"%08d-aaaa-4bbb-8ccc-dddddddddddd\tsome text value\n" % n
+                    for n in range(self.left, max(self.left - 1000, 0), -1)
+                )
                 self.left = max(self.left - 1000, 0)
             size = min(len(buffer), len(self.pending))
             buffer[:size], self.pending = self.pending[:size], self.pending[size:]

@@ -1,14 +1,15 @@
 """validate_archive beyond the corpus: profiles, warnings, generic archives, caps, identifier sets."""
+
 import datetime as dt
 
 import pytest
 
 from dwca_port.checks.identifiers import IdentifierSet, identifier_key
 from dwca_port.checks.syntax import parse_event_date, parse_uri
-from dwca_port.tables.base import DCTERMS, DWC, ECO, FULL, GBIF_PROFILE, Column, Table
-from dwca_port.values import Kind
 from dwca_port.findings import Severity
+from dwca_port.tables.base import DCTERMS, DWC, ECO, FULL, GBIF_PROFILE, Column, Table
 from dwca_port.validate import validate_archive
+from dwca_port.values import Kind
 from tests.archive_corpus import SAMPLE_TABLES, Editor, build_archive, sample_archive, zip_members
 
 
@@ -20,6 +21,7 @@ def edited(change, profile=FULL) -> bytes:
 
 def set_term(term, value, row_number=1):
     """Set `term` on a row (row 1: in event.txt the first row with coordinates)."""
+
     def change(editor):
         table = editor.table_with(term=term)
         editor.set_value(table, table.index_of(term), value, row_number=row_number, only_non_empty=False)
@@ -82,10 +84,22 @@ def test_gbif_interpretation_issues_are_warnings(term, value, item, code):
 
 
 def test_humboldt_flags_must_agree_with_their_details():
-    event = Table("event.txt", DWC + "Event", (Column(DWC + "eventID", Kind.UUID),), core=True, identifier_term=DWC + "eventID")
-    humboldt = Table("humboldt.txt", ECO + "Event", (Column(DWC + "eventID", Kind.UUID), Column(ECO + "hasMaterialSamples", Kind.BOOLEAN), Column(ECO + "materialSampleTypes")))
+    event = Table(
+        "event.txt", DWC + "Event", (Column(DWC + "eventID", Kind.UUID),), core=True, identifier_term=DWC + "eventID"
+    )
+    humboldt = Table(
+        "humboldt.txt",
+        ECO + "Event",
+        (
+            Column(DWC + "eventID", Kind.UUID),
+            Column(ECO + "hasMaterialSamples", Kind.BOOLEAN),
+            Column(ECO + "materialSampleTypes"),
+        ),
+    )
     night = "00000001-feed-4bee-8cab-000000000001"
-    archive = build_archive((event, humboldt), {"event.txt": [[night]], "humboldt.txt": [[night, "false", "pinned specimens"]]})
+    archive = build_archive(
+        (event, humboldt), {"event.txt": [[night]], "humboldt.txt": [[night, "false", "pinned specimens"]]}
+    )
     report, found = findings(archive, tables=(event, humboldt))
     assert found[(36, "HAS_MATERIAL_SAMPLES_MISMATCH")].severity is Severity.WARNING
 
@@ -104,7 +118,16 @@ def test_a_defect_on_every_row_is_listed_twenty_times_then_counted():
         table = editor.core
         header, rows = editor.rows(table)
         index = table.index_of(DWC + "eventDate")
-        editor.write_rows(table, header, rows + [[f"{row[0][:-4]}{n:04x}"] + row[1:index] + ["2024-02-31"] + row[index + 1 :] for n in range(100) for row in rows[:1]])
+        editor.write_rows(
+            table,
+            header,
+            rows
+            + [
+                [f"{row[0][:-4]}{n:04x}"] + row[1:index] + ["2024-02-31"] + row[index + 1 :]
+                for n in range(100)
+                for row in rows[:1]
+            ],
+        )
 
     report, found = findings(edited(change))
     dates = [finding for finding in report.findings if finding.code == "RECORDED_DATE_INVALID"]
@@ -124,7 +147,9 @@ def test_a_reference_into_an_unreadable_file_is_not_judged():
 
 def test_coverage_missing_is_a_warning():
     def change(editor):
-        editor.edit_bytes("eml.xml", lambda data: data[: data.index(b"<coverage>")] + data[data.index(b"</coverage>") + 11 :])
+        editor.edit_bytes(
+            "eml.xml", lambda data: data[: data.index(b"<coverage>")] + data[data.index(b"</coverage>") + 11 :]
+        )
 
     report, found = findings(edited(change))
     assert report.ok and found[(46, "COVERAGE_MISSING")].severity is Severity.WARNING
@@ -144,7 +169,11 @@ def test_identifier_sets_hold_16_bytes_per_identifier_and_find_repeats():
         identifiers.add(value)
     identifiers.finalize()
     assert len(identifiers._keys) == 16 * 1004
-    assert identifiers.duplicate_keys == {identifier_key(uuids[7]), identifier_key("FISHES:1"), identifier_key(uuids[3])}
+    assert identifiers.duplicate_keys == {
+        identifier_key(uuids[7]),
+        identifier_key("FISHES:1"),
+        identifier_key(uuids[3]),
+    }
     assert identifier_key(uuids[3]) == bytes.fromhex(uuids[3].replace("-", ""))  # a UUID is its own key
     queries = [uuids[0], uuids[999].upper(), "00000000-0000-4000-8000-000000000000", "Fishes:1", "other"]
     assert identifiers.contains_many(queries) == [True, True, False, True, False]
@@ -187,13 +216,24 @@ def test_event_dates(value, start, end):
     assert (parsed.start, parsed.end) == (dt.date.fromisoformat(start), dt.date.fromisoformat(end))
 
 
-@pytest.mark.parametrize("value", ["2024-02-30", "2024-13", "15/06/2024", "2024-06-16/2024-06-15", "2024-06-15/", "P1D", "2024-06-15T25:00"])
+@pytest.mark.parametrize(
+    "value", ["2024-02-30", "2024-13", "15/06/2024", "2024-06-16/2024-06-15", "2024-06-15/", "P1D", "2024-06-15T25:00"]
+)
 def test_bad_event_dates(value):
     with pytest.raises(ValueError):
         parse_event_date(value)
 
 
-@pytest.mark.parametrize("value, good", [("https://example.org/a.jpg", True), ("urn:uuid:1234", True), ("example.org/a.jpg", False), ("https://exa mple.org", False), ("http:///x", False)])
+@pytest.mark.parametrize(
+    "value, good",
+    [
+        ("https://example.org/a.jpg", True),
+        ("urn:uuid:1234", True),
+        ("example.org/a.jpg", False),
+        ("https://exa mple.org", False),
+        ("http:///x", False),
+    ],
+)
 def test_uris(value, good):
     if good:
         parse_uri(value)

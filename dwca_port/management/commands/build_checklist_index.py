@@ -5,6 +5,7 @@ offline name matching:
 
 Then match against it with --checklist backbone.index.sqlite (or the archive itself: the index
 next to it is found and reused while the archive is unchanged)."""
+
 from __future__ import annotations
 
 import time
@@ -23,8 +24,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="the checklist archive: a .zip or a folder with meta.xml and the Taxon core")
         parser.add_argument("--out", help="the index file to write (default: PATH.index.sqlite next to the archive)")
-        parser.add_argument("--checklist-key", help="the GBIF checklist the archive's keys belong to: backbone, col-xr "
-                                                    "or a dataset UUID (default: read from the archive's EML)")
+        parser.add_argument(
+            "--checklist-key",
+            help="the GBIF checklist the archive's keys belong to: backbone, col-xr "
+            "or a dataset UUID (default: read from the archive's EML)",
+        )
 
     def handle(self, *args, path, out=None, checklist_key=None, **options):
         source = Path(path)
@@ -49,5 +53,6 @@ class Command(BaseCommand):
             f"{summary['synonyms']:,} synonyms; {summary['skipped']:,} rows without id or name skipped, "
             f"{summary['duplicates']:,} duplicate ids ignored) in {seconds:.1f} s.\n"
             f"Checklist: {describe(summary['checklist_key'])} ({summary['checklist_key']})"
-            + (f", titled {summary['title']!r}" if summary["title"] else "") + f"\nIndex: {summary['out']}"
+            + (f", titled {summary['title']!r}" if summary["title"] else "")
+            + f"\nIndex: {summary['out']}"
         )

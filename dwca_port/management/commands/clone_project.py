@@ -1,4 +1,5 @@
 """python manage.py clone_project --source-project 23 --name "New Project from Template" [--owner EMAIL] [--dry-run]"""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
@@ -18,8 +19,10 @@ def find_user(email: str):
 
 
 class Command(BaseCommand):
-    help = ("Create a project from a template: its settings, stations, devices, sites, storage, pipeline "
-            "configs, taxa lists, tags, capture-set definitions and members, without its data.")
+    help = (
+        "Create a project from a template: its settings, stations, devices, sites, storage, pipeline "
+        "configs, taxa lists, tags, capture-set definitions and members, without its data."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--source-project", required=True, help="The template project's id or UUID.")

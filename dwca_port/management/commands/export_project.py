@@ -1,4 +1,5 @@
 """python manage.py export_project --project 23 --output nunavik.zip [--profile full|gbif] [--format dwca|json]"""
+
 from __future__ import annotations
 
 import uuid
@@ -27,9 +28,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--project", required=True, help="Project id or UUID.")
         parser.add_argument("--output", required=True, help="File to write (.zip for dwca, .json for json).")
-        parser.add_argument("--profile", choices=["full", "gbif"], default="full",
-                            help="full: everything, to move a project between instances (default); "
-                                 "gbif: only what GBIF and an IPT accept.")
+        parser.add_argument(
+            "--profile",
+            choices=["full", "gbif"],
+            default="full",
+            help="full: everything, to move a project between instances (default); "
+            "gbif: only what GBIF and an IPT accept.",
+        )
         parser.add_argument("--format", choices=["dwca", "json"], default="dwca", help="Default dwca.")
         parser.add_argument("--quiet", action="store_true", help="No progress on stderr.")
 
@@ -37,14 +42,17 @@ class Command(BaseCommand):
         project = find_project(options["project"])
         progress = None if options["quiet"] else self.stderr
         try:
-            summary = export_project(project, options["output"], profile=options["profile"], progress=progress,
-                                     format=options["format"])
+            summary = export_project(
+                project, options["output"], profile=options["profile"], progress=progress, format=options["format"]
+            )
         except ExportError as error:
             raise CommandError(str(error)) from None
         except OSError as error:
             raise CommandError(f"cannot write {options['output']}: {error.strerror or error}") from None
-        self.stdout.write(f"Exported project {project.pk} ({project.name}) to {summary.path} "
-                          f"[{summary.profile} profile] in {summary.seconds:.1f} s")
+        self.stdout.write(
+            f"Exported project {project.pk} ({project.name}) to {summary.path} "
+            f"[{summary.profile} profile] in {summary.seconds:.1f} s"
+        )
         for table in summary.tables:
             size = f" {table.bytes:>14,} bytes" if options["format"] == "dwca" else ""
             self.stdout.write(f"  {table.file:<52} {table.rows:>10,} rows{size}")

@@ -1,4 +1,5 @@
 """python manage.py import_project nunavik.zip [--on-conflict=error|skip|update] [--dry-run] [...]"""
+
 from __future__ import annotations
 
 import json
@@ -15,12 +16,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("archive", help="The .zip archive or .json document.")
-        parser.add_argument("--on-conflict", choices=CONFLICT_MODES, default="error",
-                            help="Rows whose UUID exists here: error (default: list them, write nothing), "
-                                 "skip (keep the existing rows) or update (overwrite their fields).")
+        parser.add_argument(
+            "--on-conflict",
+            choices=CONFLICT_MODES,
+            default="error",
+            help="Rows whose UUID exists here: error (default: list them, write nothing), "
+            "skip (keep the existing rows) or update (overwrite their fields).",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Run everything, then roll back.")
-        parser.add_argument("--create-missing-users", action="store_true",
-                            help="Create unknown users as inactive placeholders (no usable password).")
+        parser.add_argument(
+            "--create-missing-users",
+            action="store_true",
+            help="Create unknown users as inactive placeholders (no usable password).",
+        )
         parser.add_argument("--owner", metavar="EMAIL", help="Make this existing user the project's owner.")
         parser.add_argument("--into-organization", metavar="SLUG", help="Put the project in this organization.")
         parser.add_argument("--report", metavar="FILE", help="Also write the report as JSON to FILE.")
@@ -29,8 +37,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         options = ImportOptions(
-            on_conflict=o["on_conflict"], dry_run=o["dry_run"], create_missing_users=o["create_missing_users"],
-            owner_email=o["owner"], into_organization=o["into_organization"], taxa=taxa_settings(o),
+            on_conflict=o["on_conflict"],
+            dry_run=o["dry_run"],
+            create_missing_users=o["create_missing_users"],
+            owner_email=o["owner"],
+            into_organization=o["into_organization"],
+            taxa=taxa_settings(o),
         )
         try:
             report = import_project(o["archive"], options, progress=None if o["quiet"] else self.stderr)
@@ -46,8 +58,12 @@ class Command(BaseCommand):
     def _print(self, report) -> None:
         out = self.stdout.write
         verb = "Would import" if report.dry_run else "Imported"
-        out(f"{verb} project {report.project.get('name')!r} (id {report.project.get('id')}, uuid {report.project.get('uuid')}) "
-            f"from {report.source} in {report.seconds:.1f} s" + (" [dry run: nothing was kept]" if report.dry_run else ""))
+        out(
+            f"{verb} project {report.project.get('name')!r} (id {report.project.get('id')}, uuid "
+            f"{report.project.get('uuid')}) "
+            f"from {report.source} in {report.seconds:.1f} s"
+            + (" [dry run: nothing was kept]" if report.dry_run else "")
+        )
         out(f"  {'model':<44} {'created':>9} {'skipped':>9} {'updated':>9} {'dropped':>9}")
         for label, counts in report.models.items():
             out(f"  {label:<44} {counts.created:>9} {counts.skipped:>9} {counts.updated:>9} {counts.dropped:>9}")
@@ -56,34 +72,48 @@ class Command(BaseCommand):
             for line in summary.splitlines():
                 out(f"  taxa: {line}" if not line.startswith(" ") else f"  {line}")
         if report.users_not_found:
-            out(f"  users not found ({len(report.users_not_found)}): {', '.join(report.users_not_found)}"
-                " — their memberships were not created; their identifications were kept without a user")
+            out(
+                f"  users not found ({len(report.users_not_found)}): {', '.join(report.users_not_found)}"
+                " — their memberships were not created; their identifications were kept without a user"
+            )
         if report.users_created:
             out(f"  placeholder users created (inactive): {', '.join(report.users_created)}")
         for line in report.dropped[:20]:
             out(f"  dropped: {line}")
         if report.storage_sources_needing_credentials:
-            out("  storage sources needing credentials (never exported): "
-                + ", ".join(report.storage_sources_needing_credentials))
+            out(
+                "  storage sources needing credentials (never exported): "
+                + ", ".join(report.storage_sources_needing_credentials)
+            )
         if report.cache_differences:
-            out("  cached values that differed from the archive (recomputed here): "
-                + ", ".join(f"{k} ({n})" for k, n in report.cache_differences.items()))
+            out(
+                "  cached values that differed from the archive (recomputed here): "
+                + ", ".join(f"{k} ({n})" for k, n in report.cache_differences.items())
+            )
         else:
             out("  cached values: all recomputed values equal the archive's")
 
 
 def add_taxa_arguments(parser) -> None:
     """--taxa, --checklist, --gbif-url: how the archive's taxa are mapped (shared with reconcile_taxa)."""
-    parser.add_argument("--taxa", choices=POLICIES, default="match",
-                        help="Archived taxa not found here by key or name: match (default: ask the matcher if a "
-                             "--checklist is given, else create them from the archive), gbif (create only what GBIF "
-                             "knows, as GBIF has it; needs --checklist), create (create from the archive, no matcher) "
-                             "or strict (create nothing: refuse the import if a taxon cannot be mapped).")
-    parser.add_argument("--checklist", metavar="backbone|col-xr|PATH",
-                        help="The matcher: the GBIF Backbone or Catalogue of Life XR through the GBIF species-match "
-                             "API, or a local checklist (a Taxon-core DwC-A or its index). Default: no matcher.")
-    parser.add_argument("--gbif-url", metavar="URL",
-                        help="The GBIF API or a self-hosted matching-ws (default https://api.gbif.org).")
+    parser.add_argument(
+        "--taxa",
+        choices=POLICIES,
+        default="match",
+        help="Archived taxa not found here by key or name: match (default: ask the matcher if a "
+        "--checklist is given, else create them from the archive), gbif (create only what GBIF "
+        "knows, as GBIF has it; needs --checklist), create (create from the archive, no matcher) "
+        "or strict (create nothing: refuse the import if a taxon cannot be mapped).",
+    )
+    parser.add_argument(
+        "--checklist",
+        metavar="backbone|col-xr|PATH",
+        help="The matcher: the GBIF Backbone or Catalogue of Life XR through the GBIF species-match "
+        "API, or a local checklist (a Taxon-core DwC-A or its index). Default: no matcher.",
+    )
+    parser.add_argument(
+        "--gbif-url", metavar="URL", help="The GBIF API or a self-hosted matching-ws (default https://api.gbif.org)."
+    )
 
 
 def taxa_settings(options: dict) -> TaxaSettings:

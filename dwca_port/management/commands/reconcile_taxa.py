@@ -6,6 +6,7 @@ taxonomy, what would be created and what refused. Reads the archive and the data
 nothing to the database. Exit status 0, or 1 when the policy would refuse taxa (the import would
 be refused too).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,8 +29,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("archive", help="The .zip archive, its folder, or the .json document.")
         add_taxa_arguments(parser)
-        parser.add_argument("--report", metavar="FILE",
-                            help="Write one row per archived taxon to FILE: CSV (.csv) or JSON (.json).")
+        parser.add_argument(
+            "--report", metavar="FILE", help="Write one row per archived taxon to FILE: CSV (.csv) or JSON (.json)."
+        )
         parser.add_argument("--quiet", action="store_true", help="No progress on stderr.")
 
     def handle(self, *args, **o):
@@ -42,7 +44,9 @@ class Command(BaseCommand):
         try:
             result = reconcile_rows(table, rows, taxa_settings(o), progress)
         except MatcherUnavailable as error:
-            raise CommandError(f"the matcher is unavailable ({one_line(error)}); retry later or give a local --checklist") from None
+            raise CommandError(
+                f"the matcher is unavailable ({one_line(error)}); retry later or give a local --checklist"
+            ) from None
         except (TaxonomyError, TaxaSettingsError) as error:
             raise CommandError(one_line(error)) from None
         if destination is not None:
@@ -55,8 +59,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Report: {destination} ({len(result.decisions)} rows).")
         if result.refused:
             self.stdout.flush()
-            raise CommandError(f"{len(result.refused)} archived taxa would be refused with --taxa={result.policy.value}; "
-                               "the import would write nothing", returncode=1)
+            raise CommandError(
+                f"{len(result.refused)} archived taxa would be refused with --taxa={result.policy.value}; "
+                "the import would write nothing",
+                returncode=1,
+            )
 
     def _rows(self, path: str, table: Table) -> list[dict]:
         """The archive's taxon rows as {term: value}, each cell parsed by its column's kind."""
@@ -68,8 +75,10 @@ class Command(BaseCommand):
             raise CommandError(str(error.finding)) from None
         try:
             if not source.has(table):
-                raise CommandError(f"{path}: no Antenna taxon table (rowType {table.row_type}); "
-                                   "only a full-profile archive carries taxa")
+                raise CommandError(
+                    f"{path}: no Antenna taxon table (rowType {table.row_type}); "
+                    "only a full-profile archive carries taxa"
+                )
             rows = []
             for line, cells in source.rows(table):
                 values = {}
@@ -77,8 +86,9 @@ class Command(BaseCommand):
                     try:
                         values[column.term] = parse_value(column.kind, cell)
                     except CellError as error:
-                        raise CommandError(f"{source.member(table)}, line {line}, column {index + 1} ({column.name}): "
-                                           f"{error}") from None
+                        raise CommandError(
+                            f"{source.member(table)}, line {line}, column {index + 1} ({column.name}): {error}"
+                        ) from None
                 rows.append(values)
             return rows
         except SourceError as error:

@@ -3,14 +3,15 @@
 Exit status: 0 when nothing blocks, 1 when a blocking finding (or an unreadable archive) is
 reported, 2 on a usage error or a failure of the validator itself.
 """
+
 from __future__ import annotations
 
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dwca_port.tables import PROFILES
 from dwca_port.findings import Report
+from dwca_port.tables import PROFILES
 from dwca_port.validate import validate_archive
 
 
@@ -29,7 +30,9 @@ class Command(BaseCommand):
         except Exception as error:  # a bug in the validator: say so in one line, never a traceback
             if options.get("traceback"):
                 raise
-            raise CommandError(f"{path}: the validator failed ({type(error).__name__}: {error}); please report it", returncode=2) from None
+            raise CommandError(
+                f"{path}: the validator failed ({type(error).__name__}: {error}); please report it", returncode=2
+            ) from None
         if options["json"]:
             self.stdout.write(json.dumps(as_json(path, options["profile"], report), indent=2, ensure_ascii=False))
         else:
@@ -59,7 +62,14 @@ def as_text(path: str, report: Report) -> str:
     for file, findings in by_file.items():
         lines.append(file or "archive")
         for finding in findings:
-            place = ", ".join(part for part in (f"line {finding.line}" if finding.line is not None else "", f"column {finding.column}" if finding.column is not None else "") if part)
+            place = ", ".join(
+                part
+                for part in (
+                    f"line {finding.line}" if finding.line is not None else "",
+                    f"column {finding.column}" if finding.column is not None else "",
+                )
+                if part
+            )
             if finding.term:
                 place += f" ({finding.term.rsplit('/', 1)[-1]})"
             where = f"{place.strip()}: " if place.strip() else ""

@@ -1,4 +1,5 @@
 """What the Darwin Core tables share: their row types, the sampling protocol, value helpers."""
+
 from __future__ import annotations
 
 from django.core.exceptions import EmptyResultSet
@@ -13,7 +14,9 @@ EVENT = DWC + "Event"
 OCCURRENCE = DWC + "Occurrence"
 CHUNK = 2000
 
-SAMPLING_PROTOCOL = "Automated light trap with a time-lapse camera; insects detected and classified by machine learning (Antenna)"
+SAMPLING_PROTOCOL = (
+    "Automated light trap with a time-lapse camera; insects detected and classified by machine learning (Antenna)"
+)
 
 
 def interval(start, end) -> str | None:
@@ -49,8 +52,8 @@ def published_ctes(context: ExportContext) -> Statement:
         occ AS (
             SELECT o.id, o.uuid, o.determination_id, o.determination_score,
                    COALESCE(e.uuid, dep.uuid, %s::uuid)::text AS event_id
-            FROM {t['occurrence']} o JOIN pub ON pub.id = o.id
-                 LEFT JOIN {t['event']} e ON e.id = o.event_id
-                 LEFT JOIN {t['deployment']} dep ON dep.id = o.deployment_id AND dep.project_id = %s)
+            FROM {t["occurrence"]} o JOIN pub ON pub.id = o.id
+                 LEFT JOIN {t["event"]} e ON e.id = o.event_id
+                 LEFT JOIN {t["deployment"]} dep ON dep.id = o.deployment_id AND dep.project_id = %s)
     """
     return ctes + occ, [*params, str(context.project.uuid), context.project.pk]

@@ -1,5 +1,6 @@
 """event.txt (Event core): the project's root event, one event per deployment (a station over
 its period), one per capture session (a night); parentEventID links them."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -16,9 +17,19 @@ EVENT_TYPES = ("Project", "Survey", "Sample")  # root, deployment, capture sessi
 
 COLUMNS = (
     Column(DWC + "eventID", Kind.UUID, required=True, unique=True, doc="UUID of the project, deployment or session."),
-    Column(DWC + "parentEventID", Kind.UUID, references=EVENT, doc="The deployment of a session; the project of a deployment."),
-    Column(DWC + "eventType", Kind.TEXT, required=True, vocabulary=EVENT_TYPES,
-           doc="Project (root), Survey (deployment) or Sample (capture session)."),
+    Column(
+        DWC + "parentEventID",
+        Kind.UUID,
+        references=EVENT,
+        doc="The deployment of a session; the project of a deployment.",
+    ),
+    Column(
+        DWC + "eventType",
+        Kind.TEXT,
+        required=True,
+        vocabulary=EVENT_TYPES,
+        doc="Project (root), Survey (deployment) or Sample (capture session).",
+    ),
     Column(DWC + "eventDate", Kind.EVENT_DATE, doc="First to last capture, local time with UTC offset."),
     Column(DWC + "samplingProtocol", Kind.TEXT, required=True),
     Column(DWC + "sampleSizeValue", Kind.DECIMAL, doc="Duration of a session in hours."),
@@ -53,31 +64,60 @@ def rows(context: ExportContext) -> Iterator[dict]:
     protocol = {"samplingProtocol": SAMPLING_PROTOCOL}
     captures = SourceImage.objects.filter(project=project)
     span = captures.aggregate(first=Min("timestamp"), last=Max("timestamp"), n=Count("pk"))
-    yield {"eventID": str(project.uuid), "eventType": "Project", "eventDate": interval(span["first"], span["last"]),
-           **protocol, "samplingEffort": f"{span['n']} captures" if span["n"] else None, **rights}
+    yield {
+        "eventID": str(project.uuid),
+        "eventType": "Project",
+        "eventDate": interval(span["first"], span["last"]),
+        **protocol,
+        "samplingEffort": f"{span['n']} captures" if span["n"] else None,
+        **rights,
+    }
 
     per_deployment = {
         row["deployment"]: row
-        for row in captures.values("deployment").annotate(first=Min("timestamp"), last=Max("timestamp"), n=Count("pk"),
-                                                          nights=Count("event", distinct=True))
+        for row in captures.values("deployment").annotate(
+            first=Min("timestamp"), last=Max("timestamp"), n=Count("pk"), nights=Count("event", distinct=True)
+        )
     }
     places = {}
     for deployment in context.deployments:
         stats = per_deployment.get(deployment.pk, {})
         places[deployment.pk] = _place(deployment)
-        yield {"eventID": str(deployment.uuid), "parentEventID": str(project.uuid), "eventType": "Survey",
-               "eventDate": interval(stats.get("first"), stats.get("last")), **protocol,
-               "samplingEffort": f"{stats['n']} captures over {stats['nights']} nights" if stats.get("n") else None,
-               **places[deployment.pk], "eventRemarks": deployment.description or None, **rights}
+        yield {
+            "eventID": str(deployment.uuid),
+            "parentEventID": str(project.uuid),
+            "eventType": "Survey",
+            "eventDate": interval(stats.get("first"), stats.get("last")),
+            **protocol,
+            "samplingEffort": f"{stats['n']} captures over {stats['nights']} nights" if stats.get("n") else None,
+            **places[deployment.pk],
+            "eventRemarks": deployment.description or None,
+            **rights,
+        }
 
     sessions = Event.objects.filter(project=project).order_by("uuid").annotate(n=Count("captures"))
     for event in sessions.iterator(chunk_size=CHUNK):
         duration = hours(event.start, event.end)
-        yield {"eventID": str(event.uuid), "parentEventID": str(context.deployment_uuids.get(event.deployment_id, project.uuid)),
-               "eventType": "Sample", "eventDate": interval(event.start, event.end), **protocol,
-               "sampleSizeValue": duration, "sampleSizeUnit": "hour" if duration else None,
-               "samplingEffort": f"{event.n} captures", **places.get(event.deployment_id, {}), **rights}
+        yield {
+            "eventID": str(event.uuid),
+            "parentEventID": str(context.deployment_uuids.get(event.deployment_id, project.uuid)),
+            "eventType": "Sample",
+            "eventDate": interval(event.start, event.end),
+            **protocol,
+            "sampleSizeValue": duration,
+            "sampleSizeUnit": "hour" if duration else None,
+            "samplingEffort": f"{event.n} captures",
+            **places.get(event.deployment_id, {}),
+            **rights,
+        }
 
 
-TABLE = Table("event.txt", EVENT, COLUMNS, core=True, identifier_term=DWC + "eventID", rows=by_name(COLUMNS, rows),
-              doc="Event core: the project, its deployments and capture sessions.")
+TABLE = Table(
+    "event.txt",
+    EVENT,
+    COLUMNS,
+    core=True,
+    identifier_term=DWC + "eventID",
+    rows=by_name(COLUMNS, rows),
+    doc="Event core: the project, its deployments and capture sessions.",
+)

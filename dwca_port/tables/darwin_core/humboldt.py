@@ -1,5 +1,6 @@
 """humboldt.txt (Humboldt eco:Event): the sampling effort and taxonomic scope of each capture
 session, in its own file because GBIF reads eco: terms only from the extension."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -33,20 +34,38 @@ COLUMNS = (
 def rows(context: ExportContext) -> Iterator[dict]:
     project = context.project
     scope = {
-        "targetTaxonomicScope": " | ".join(sorted(project.default_filters_include_taxa.values_list("name", flat=True))) or None,
-        "excludedTaxonomicScope": " | ".join(sorted(project.default_filters_exclude_taxa.values_list("name", flat=True))) or None,
-        "isAbsenceReported": "false", "isAbundanceReported": "true", "protocolNames": SAMPLING_PROTOCOL,
-        "isSamplingEffortReported": "true", "samplingEffortUnit": "captures", "hasVouchers": "false",
+        "targetTaxonomicScope": " | ".join(sorted(project.default_filters_include_taxa.values_list("name", flat=True)))
+        or None,
+        "excludedTaxonomicScope": " | ".join(
+            sorted(project.default_filters_exclude_taxa.values_list("name", flat=True))
+        )
+        or None,
+        "isAbsenceReported": "false",
+        "isAbundanceReported": "true",
+        "protocolNames": SAMPLING_PROTOCOL,
+        "isSamplingEffortReported": "true",
+        "samplingEffortUnit": "captures",
+        "hasVouchers": "false",
         "hasMaterialSamples": "false",
     }
     devices = {d.pk: d.device.name if d.device else None for d in context.deployments}
     sessions = Event.objects.filter(project=project).order_by("uuid").annotate(n=Count("captures"))
     for event in sessions.iterator(chunk_size=CHUNK):
         duration = hours(event.start, event.end)
-        yield {**scope, "eventID": str(event.uuid), "samplingPerformedBy": devices.get(event.deployment_id),
-               "samplingEffortValue": str(event.n), "eventDurationValue": duration,
-               "eventDurationUnit": "hours" if duration else None}
+        yield {
+            **scope,
+            "eventID": str(event.uuid),
+            "samplingPerformedBy": devices.get(event.deployment_id),
+            "samplingEffortValue": str(event.n),
+            "eventDurationValue": duration,
+            "eventDurationUnit": "hours" if duration else None,
+        }
 
 
-TABLE = Table("humboldt.txt", ECO + "Event", COLUMNS, rows=by_name(COLUMNS, rows),
-              doc="Humboldt extension: effort and taxonomic scope of each capture session.")
+TABLE = Table(
+    "humboldt.txt",
+    ECO + "Event",
+    COLUMNS,
+    rows=by_name(COLUMNS, rows),
+    doc="Humboldt extension: effort and taxonomic scope of each capture session.",
+)

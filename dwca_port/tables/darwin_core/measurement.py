@@ -1,5 +1,6 @@
 """measurementorfact.txt (OBIS extended MeasurementOrFact): the scores and bounding boxes of
 published occurrences and their detections, each row with its occurrenceID."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -14,11 +15,20 @@ from dwca_port.values import Kind, canonical_json, format_float, with_offset
 
 COLUMNS = (
     Column(DWC + "eventID", Kind.UUID, required=True, references=EVENT),
-    Column(DWC + "measurementID", Kind.TEXT, required=True, unique=True,
-           doc="The occurrence's or detection's UUID with the measurement's name: stable."),
+    Column(
+        DWC + "measurementID",
+        Kind.TEXT,
+        required=True,
+        unique=True,
+        doc="The occurrence's or detection's UUID with the measurement's name: stable.",
+    ),
     Column(DWC + "occurrenceID", Kind.UUID, required=True, references=OCCURRENCE),
-    Column(DWC + "measurementType", Kind.TEXT, required=True,
-           vocabulary=("determination score", "bounding box", "detection score", "classification score")),
+    Column(
+        DWC + "measurementType",
+        Kind.TEXT,
+        required=True,
+        vocabulary=("determination score", "bounding box", "detection score", "classification score"),
+    ),
     Column(DWC + "measurementValue", Kind.TEXT, required=True),
     Column(DWC + "measurementUnit", Kind.TEXT),
     Column(DWC + "measurementDeterminedDate", Kind.DATETIME),
@@ -38,27 +48,44 @@ def rows(context: ExportContext) -> Iterator[dict]:
             best = evidence.best.get(occurrence.pk)
             if occurrence.determination_score is not None:
                 machine = best and occurrence.pk not in evidence.identifications
-                yield {**common, "measurementID": f"{occurrence_id}:determination-score",
-                       "measurementType": "determination score",
-                       "measurementValue": format_float(occurrence.determination_score),
-                       "measurementMethod": best.algorithm if machine else "human identification",
-                       "measurementRemarks": DETERMINATION_REMARKS}
+                yield {
+                    **common,
+                    "measurementID": f"{occurrence_id}:determination-score",
+                    "measurementType": "determination score",
+                    "measurementValue": format_float(occurrence.determination_score),
+                    "measurementMethod": best.algorithm if machine else "human identification",
+                    "measurementRemarks": DETERMINATION_REMARKS,
+                }
             for detection in evidence.detections.get(occurrence.pk, ()):
                 when = with_offset(detection.timestamp) if detection.timestamp else None
                 by_detector = {**common, "measurementDeterminedDate": when, "measurementMethod": detection.algorithm}
                 if detection.bbox is not None:
-                    yield {**by_detector, "measurementID": f"{detection.uuid}:bbox", "measurementType": "bounding box",
-                           "measurementValue": canonical_json(detection.bbox), "measurementUnit": "pixels",
-                           "measurementRemarks": BBOX_REMARKS}
+                    yield {
+                        **by_detector,
+                        "measurementID": f"{detection.uuid}:bbox",
+                        "measurementType": "bounding box",
+                        "measurementValue": canonical_json(detection.bbox),
+                        "measurementUnit": "pixels",
+                        "measurementRemarks": BBOX_REMARKS,
+                    }
                 if detection.detection_score is not None:
-                    yield {**by_detector, "measurementID": f"{detection.uuid}:detection-score",
-                           "measurementType": "detection score", "measurementValue": format_float(detection.detection_score)}
+                    yield {
+                        **by_detector,
+                        "measurementID": f"{detection.uuid}:detection-score",
+                        "measurementType": "detection score",
+                        "measurementValue": format_float(detection.detection_score),
+                    }
                 top = evidence.top_classification.get(detection.pk)
                 if top is not None and top.score is not None:
-                    yield {**common, "measurementID": f"{detection.uuid}:classification-score",
-                           "measurementType": "classification score", "measurementValue": format_float(top.score),
-                           "measurementDeterminedDate": with_offset(top.timestamp), "measurementMethod": top.algorithm,
-                           "measurementRemarks": f"top label: {top.label}"}
+                    yield {
+                        **common,
+                        "measurementID": f"{detection.uuid}:classification-score",
+                        "measurementType": "classification score",
+                        "measurementValue": format_float(top.score),
+                        "measurementDeterminedDate": with_offset(top.timestamp),
+                        "measurementMethod": top.algorithm,
+                        "measurementRemarks": f"top label: {top.label}",
+                    }
 
 
 def measurement_sql(context: ExportContext) -> list[Statement]:
@@ -69,11 +96,11 @@ def measurement_sql(context: ExportContext) -> list[Statement]:
     sql = f"""
         WITH {ctes},
         dets AS (
-            SELECT d.id, d.uuid, d.occurrence_id, d.bbox, d.detection_score, {offset('d.timestamp')} AS at,
-                   {algorithm_label_sql('a')} AS algorithm
-            FROM {t['detection']} d JOIN pub ON pub.id = d.occurrence_id
-                 LEFT JOIN {t['algorithm']} a ON a.id = d.detection_algorithm_id)
-        SELECT event_id, id, occurrence_id, kind, value, unit, at, {text_sql('method')}, remarks FROM (
+            SELECT d.id, d.uuid, d.occurrence_id, d.bbox, d.detection_score, {offset("d.timestamp")} AS at,
+                   {algorithm_label_sql("a")} AS algorithm
+            FROM {t["detection"]} d JOIN pub ON pub.id = d.occurrence_id
+                 LEFT JOIN {t["algorithm"]} a ON a.id = d.detection_algorithm_id)
+        SELECT event_id, id, occurrence_id, kind, value, unit, at, {text_sql("method")}, remarks FROM (
             SELECT occ.uuid AS k0, 0 AS k1, NULL::uuid AS k2, 0 AS k3, occ.event_id,
                    occ.uuid::text || ':determination-score' AS id, occ.uuid::text AS occurrence_id,
                    'determination score' AS kind, occ.determination_score::text AS value, NULL AS unit, NULL AS at,
@@ -94,7 +121,7 @@ def measurement_sql(context: ExportContext) -> list[Statement]:
             WHERE dets.detection_score IS NOT NULL
           UNION ALL
             SELECT occ.uuid, 1, dets.uuid, 2, occ.event_id, dets.uuid::text || ':classification-score',
-                   occ.uuid::text, 'classification score', top.score::text, NULL, {offset('top.timestamp')},
+                   occ.uuid::text, 'classification score', top.score::text, NULL, {offset("top.timestamp")},
                    top.algorithm, 'top label: ' || COALESCE(top.label, 'None')
             FROM dets JOIN occ ON occ.id = dets.occurrence_id JOIN top ON top.detection_id = dets.id
             WHERE top.score IS NOT NULL
@@ -104,6 +131,12 @@ def measurement_sql(context: ExportContext) -> list[Statement]:
     return [(sql, params)]
 
 
-TABLE = Table("measurementorfact.txt", OBIS + "ExtendedMeasurementOrFact", COLUMNS,
-              identifier_term=DWC + "measurementID", rows=by_name(COLUMNS, rows), sql=measurement_sql,
-              doc="Scores and bounding boxes of published occurrences and their detections.")
+TABLE = Table(
+    "measurementorfact.txt",
+    OBIS + "ExtendedMeasurementOrFact",
+    COLUMNS,
+    identifier_term=DWC + "measurementID",
+    rows=by_name(COLUMNS, rows),
+    sql=measurement_sql,
+    doc="Scores and bounding boxes of published occurrences and their detections.",
+)

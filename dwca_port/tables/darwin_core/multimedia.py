@@ -1,5 +1,6 @@
 """multimedia.txt (GBIF Simple Multimedia): the captures and detection crops that have a
 public URL, each hanging from its capture session (else deployment)."""
+
 from __future__ import annotations
 
 import functools
@@ -35,29 +36,45 @@ def _format_of_extension(extension: str) -> str | None:
 
 def _media_format(path: str) -> str | None:
     name = path.rsplit("/", 1)[-1]
-    return _format_of_extension(name[name.rfind("."):].lower()) if "." in name else None
+    return _format_of_extension(name[name.rfind(".") :].lower()) if "." in name else None
 
 
 def rows(context: ExportContext) -> Iterator[dict]:
-    common = {"type": "StillImage", "license": context.licence_url, "rightsHolder": context.project.rights_holder or None}
+    common = {
+        "type": "StillImage",
+        "license": context.licence_url,
+        "rightsHolder": context.project.rights_holder or None,
+    }
     captures = (
         SourceImage.objects.filter(project=context.project)
-        .exclude(public_base_url__isnull=True).exclude(public_base_url="")
+        .exclude(public_base_url__isnull=True)
+        .exclude(public_base_url="")
         .order_by("uuid")
         .values_list("uuid", "public_base_url", "path", "timestamp", "event__uuid", "deployment__uuid")
     )
     for _, base, path, timestamp, event, deployment in captures.iterator(chunk_size=CHUNK):
-        yield {**common, "eventID": str(event or deployment or context.project.uuid), "format": _media_format(path),
-               "identifier": f"{base.rstrip('/')}/{path.lstrip('/')}", "title": path.rsplit("/", 1)[-1],
-               "created": with_offset(timestamp) if timestamp else None}
+        yield {
+            **common,
+            "eventID": str(event or deployment or context.project.uuid),
+            "format": _media_format(path),
+            "identifier": f"{base.rstrip('/')}/{path.lstrip('/')}",
+            "title": path.rsplit("/", 1)[-1],
+            "created": with_offset(timestamp) if timestamp else None,
+        }
     crops = (
         Detection.objects.filter(source_image__project=context.project, path__regex=r"^https?://")
         .order_by("uuid")
         .values_list("path", "timestamp", "source_image__event__uuid", "source_image__deployment__uuid")
     )
     for path, timestamp, event, deployment in crops.iterator(chunk_size=CHUNK):
-        yield {**common, "eventID": str(event or deployment or context.project.uuid), "format": _media_format(path),
-               "identifier": path, "title": CROP_TITLE, "created": with_offset(timestamp) if timestamp else None}
+        yield {
+            **common,
+            "eventID": str(event or deployment or context.project.uuid),
+            "format": _media_format(path),
+            "identifier": path,
+            "title": CROP_TITLE,
+            "created": with_offset(timestamp) if timestamp else None,
+        }
 
 
 def _media_formats() -> str:
@@ -87,21 +104,21 @@ def multimedia_sql(context: ExportContext) -> list[Statement]:
         WITH {formats}
         SELECT {core}, 'StillImage', f.type,
                rtrim(si.public_base_url, '/') || '/' || ltrim(si.path, '/'),
-               {text_sql(_file_name('si.path'))}, {offset('si.timestamp')},
-               {text_sql('%s::text')}, {text_sql('%s::text')}
-        FROM {t['source_image']} si LEFT JOIN {t['event']} e ON e.id = si.event_id
-             LEFT JOIN {t['deployment']} dep ON dep.id = si.deployment_id
-             LEFT JOIN formats f ON f.ext = {_extension('si.path')}
+               {text_sql(_file_name("si.path"))}, {offset("si.timestamp")},
+               {text_sql("%s::text")}, {text_sql("%s::text")}
+        FROM {t["source_image"]} si LEFT JOIN {t["event"]} e ON e.id = si.event_id
+             LEFT JOIN {t["deployment"]} dep ON dep.id = si.deployment_id
+             LEFT JOIN formats f ON f.ext = {_extension("si.path")}
         WHERE si.project_id = %s AND si.public_base_url <> ''
         ORDER BY si.uuid
     """
     crops = f"""
         WITH {formats}
-        SELECT {core}, 'StillImage', f.type, d.path, '{CROP_TITLE}', {offset('d.timestamp')},
-               {text_sql('%s::text')}, {text_sql('%s::text')}
-        FROM {t['detection']} d JOIN {t['source_image']} si ON si.id = d.source_image_id
-             LEFT JOIN {t['event']} e ON e.id = si.event_id LEFT JOIN {t['deployment']} dep ON dep.id = si.deployment_id
-             LEFT JOIN formats f ON f.ext = {_extension('d.path')}
+        SELECT {core}, 'StillImage', f.type, d.path, '{CROP_TITLE}', {offset("d.timestamp")},
+               {text_sql("%s::text")}, {text_sql("%s::text")}
+        FROM {t["detection"]} d JOIN {t["source_image"]} si ON si.id = d.source_image_id
+             LEFT JOIN {t["event"]} e ON e.id = si.event_id LEFT JOIN {t["deployment"]} dep ON dep.id = si.deployment_id
+             LEFT JOIN formats f ON f.ext = {_extension("d.path")}
         WHERE si.project_id = %s AND d.path ~ '^https?://'
         ORDER BY d.uuid
     """
@@ -109,5 +126,11 @@ def multimedia_sql(context: ExportContext) -> list[Statement]:
     return [(captures, params), (crops, params)]
 
 
-TABLE = Table("multimedia.txt", GBIF + "Multimedia", COLUMNS, rows=by_name(COLUMNS, rows), sql=multimedia_sql,
-              doc="Captures (and detection crops) that have a public URL.")
+TABLE = Table(
+    "multimedia.txt",
+    GBIF + "Multimedia",
+    COLUMNS,
+    rows=by_name(COLUMNS, rows),
+    sql=multimedia_sql,
+    doc="Captures (and detection crops) that have a public URL.",
+)

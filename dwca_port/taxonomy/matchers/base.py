@@ -1,4 +1,5 @@
 """The interface every matcher implements."""
+
 from __future__ import annotations
 
 import abc
@@ -22,7 +23,9 @@ class Matcher(abc.ABC):
     def match_many(self, queries: Iterable[Query], progress: Progress | None = None) -> dict[Query, MatchResult]:
         return dict(self.iter_matches(queries, progress))
 
-    def iter_matches(self, queries: Iterable[Query], progress: Progress | None = None) -> Iterator[tuple[Query, MatchResult]]:
+    def iter_matches(
+        self, queries: Iterable[Query], progress: Progress | None = None
+    ) -> Iterator[tuple[Query, MatchResult]]:
         unique = list(dict.fromkeys(queries))  # each distinct query once, in first-seen order
         for done, query in enumerate(unique, start=1):
             yield query, self.match_one(query)

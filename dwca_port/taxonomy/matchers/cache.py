@@ -1,6 +1,7 @@
 """A persistent cache of species-match answers in one SQLite file, keyed by (base URL, API
 version, checklist, query). The Backbone is frozen, so its answers never go stale; COL XR
 changes with each release, so a maximum age can be set."""
+
 from __future__ import annotations
 
 import json
@@ -40,7 +41,8 @@ class MatchCache:
 
     def get(self, base_url: str, version: str, checklist_key: str, query: str) -> dict | None:
         row = self._db.execute(
-            "SELECT body, fetched_at FROM match_response WHERE base_url=? AND version=? AND checklist_key=? AND query=?",
+            "SELECT body, fetched_at FROM match_response WHERE base_url=? AND version=? AND checklist_key=? AND "
+            "query=?",
             (base_url, version, checklist_key, query),
         ).fetchone()
         if row is None:

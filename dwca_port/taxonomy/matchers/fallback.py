@@ -1,5 +1,6 @@
 """A primary matcher (the GBIF API) with a local checklist behind it: when the primary becomes
 unavailable, the names not answered yet go to the fallback, and the switch is recorded."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -18,7 +19,9 @@ class FallbackMatcher(Matcher):
         self.events: list[str] = []  # what happened, for the report
         self._primary_down = False
 
-    def iter_matches(self, queries: Iterable[Query], progress: Progress | None = None) -> Iterator[tuple[Query, MatchResult]]:
+    def iter_matches(
+        self, queries: Iterable[Query], progress: Progress | None = None
+    ) -> Iterator[tuple[Query, MatchResult]]:
         remaining = list(dict.fromkeys(queries))
         if not self._primary_down:
             answered: set[Query] = set()
@@ -31,8 +34,10 @@ class FallbackMatcher(Matcher):
                 # Once down, stay on the fallback: hammering a failing service helps nobody.
                 self._primary_down = True
                 remaining = [q for q in remaining if q not in answered]
-                self.events.append(f"{error} -- {len(answered)} names answered before the failure; "
-                                   f"{len(remaining)} names matched with {self.fallback.description} instead")
+                self.events.append(
+                    f"{error} -- {len(answered)} names answered before the failure; "
+                    f"{len(remaining)} names matched with {self.fallback.description} instead"
+                )
                 if progress:
                     progress(self.events[-1])
         yield from self.fallback.iter_matches(remaining, progress)

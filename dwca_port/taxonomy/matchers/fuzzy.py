@@ -4,6 +4,7 @@
 (-us/-a/-um, -er/-ra/-rum, -is/-e, -ius/-ia/-ium), patronymic -i/-ii, hyphens ("u-album",
 "ualbum") and doubled letters ("bellela", "bellella"). `edit_distance` catches the rest.
 """
+
 from __future__ import annotations
 
 import re

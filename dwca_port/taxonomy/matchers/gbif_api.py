@@ -3,6 +3,7 @@
 Every distinct query is asked once; answers are kept in a persistent cache, so a second run
 over the same names makes no request at all.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,10 +38,20 @@ def split_base_url(url: str) -> tuple[str, str | None]:
 
 
 class GbifApiMatcher(Matcher):
-    def __init__(self, base_url: str = GBIF_API, version: str | None = None, checklist_key: str = BACKBONE, *,
-                 cache: MatchCache | str | os.PathLike | None = _USE_DEFAULT_CACHE, timeout=(5.0, 30.0),
-                 retries: int = 3, backoff: float = 1.0, max_requests_per_second: float = 10.0,
-                 strict: bool = False, send_hints: bool = True):
+    def __init__(
+        self,
+        base_url: str = GBIF_API,
+        version: str | None = None,
+        checklist_key: str = BACKBONE,
+        *,
+        cache: MatchCache | str | os.PathLike | None = _USE_DEFAULT_CACHE,
+        timeout=(5.0, 30.0),
+        retries: int = 3,
+        backoff: float = 1.0,
+        max_requests_per_second: float = 10.0,
+        strict: bool = False,
+        send_hints: bool = True,
+    ):
         base, version_in_url = split_base_url(base_url)
         self.version = version or version_in_url or "v2"
         if self.version not in VERSIONS:
@@ -55,8 +66,13 @@ class GbifApiMatcher(Matcher):
         self.strict = strict
         self.send_hints = send_hints
         self.description = f"GBIF species match {self.version} at {base} ({describe(checklist_key)})"
-        self.http = PoliteSession(timeout=timeout, retries=retries, backoff=backoff,
-                                  max_requests_per_second=max_requests_per_second, source=self.description)
+        self.http = PoliteSession(
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            max_requests_per_second=max_requests_per_second,
+            source=self.description,
+        )
         if cache is _USE_DEFAULT_CACHE:
             cache = default_cache_path()
         self.cache = cache if isinstance(cache, MatchCache) or cache is None else MatchCache(cache)
@@ -89,7 +105,9 @@ class GbifApiMatcher(Matcher):
             params["checklistKey"] = self.checklist_key  # a self-hosted v1 service on another index
         return params
 
-    def iter_matches(self, queries: Iterable[Query], progress: Progress | None = None) -> Iterator[tuple[Query, MatchResult]]:
+    def iter_matches(
+        self, queries: Iterable[Query], progress: Progress | None = None
+    ) -> Iterator[tuple[Query, MatchResult]]:
         unique = list(dict.fromkeys(queries))
         answered = 0
         for query in unique:
@@ -100,20 +118,29 @@ class GbifApiMatcher(Matcher):
                 raise
             answered += 1
             if progress and answered % 100 == 0:
-                progress(f"{self.description}: {answered}/{len(unique)} names ({self.requests_sent} requests, "
-                         f"{self.cache_hits} from cache)")
+                progress(
+                    f"{self.description}: {answered}/{len(unique)} names ({self.requests_sent} requests, "
+                    f"{self.cache_hits} from cache)"
+                )
 
     def match_one(self, query: Query) -> MatchResult:
         params = self.params(query)
         cache_query = urlencode(sorted((k, v) for k, v in params.items() if k != "checklistKey"))
-        body = self.cache.get(self.base_url, self.version, self.checklist_key, cache_query) if self.cache is not None else None
+        body = (
+            self.cache.get(self.base_url, self.version, self.checklist_key, cache_query)
+            if self.cache is not None
+            else None
+        )
         if body is not None:
             self.cache_hits += 1
         else:
             body = self.http.get_json(self.endpoint, params)
             if not isinstance(body, dict):
-                raise MatcherUnavailable(f"{self.description}: unexpected answer from {self.endpoint}",
-                                         source=self.description, url=self.endpoint)
+                raise MatcherUnavailable(
+                    f"{self.description}: unexpected answer from {self.endpoint}",
+                    source=self.description,
+                    url=self.endpoint,
+                )
             if self.cache is not None:
                 self.cache.put(self.base_url, self.version, self.checklist_key, cache_query, body)
         decode = decode_v2 if self.version == "v2" else decode_v1

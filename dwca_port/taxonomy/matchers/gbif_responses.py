@@ -6,6 +6,7 @@ classification as kingdom..species with their ...Key fields. Unknown fields are 
 v2 (`/v2/species/match`) nests: usage, acceptedUsage (synonyms only), classification
 [{key, name, rank}], diagnostics {matchType, confidence, note, matchedID}. Keys are strings.
 """
+
 from __future__ import annotations
 
 from ..ranks import UNKNOWN, normalize_rank
@@ -42,7 +43,7 @@ def _key(value) -> str | None:
 
 def _authorship(scientific_name: str, canonical_name: str) -> str:
     if canonical_name and scientific_name.startswith(canonical_name):
-        return scientific_name[len(canonical_name):].strip()
+        return scientific_name[len(canonical_name) :].strip()
     return ""
 
 
@@ -102,7 +103,8 @@ def decode_v2(body: dict, checklist_key: str, source: str = "") -> MatchResult:
     notes = [diagnostics.get("note") or ""]
     matched_id = diagnostics.get("matchedID") or {}
     if matched_id.get("id"):
-        notes.append(f"matched by identifier {matched_id.get('id')} ({matched_id.get('datasetTitle') or matched_id.get('datasetKey') or ''})".strip())
+        dataset = matched_id.get("datasetTitle") or matched_id.get("datasetKey") or ""
+        notes.append(f"matched by identifier {matched_id.get('id')} ({dataset})".strip())
     note = "; ".join(n for n in notes if n)
     usage = body.get("usage") or {}
     if match_type is MatchType.NONE or not usage:

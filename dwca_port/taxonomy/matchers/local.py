@@ -6,6 +6,7 @@ the genus (gender endings, doubled letters, one or two edits) and a misspelt gen
 epithet; then, unless strict, the genus or a higher taxon from the hints. Synonyms are followed
 to the accepted name.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,10 +23,20 @@ _HIGHER_FALLBACK = (("FAMILY", 90), ("ORDER", 80), ("CLASS", 75), ("PHYLUM", 70)
 
 
 class LocalChecklistMatcher(Matcher):
-    def __init__(self, checklist: ChecklistIndex | str | os.PathLike, *, strict: bool = False, fuzzy: bool = True,
-                 checklist_key: str | None = None, progress=None):
-        self.index = checklist if isinstance(checklist, ChecklistIndex) else \
-            ChecklistIndex.for_source(checklist, checklist_key=checklist_key, progress=progress)
+    def __init__(
+        self,
+        checklist: ChecklistIndex | str | os.PathLike,
+        *,
+        strict: bool = False,
+        fuzzy: bool = True,
+        checklist_key: str | None = None,
+        progress=None,
+    ):
+        self.index = (
+            checklist
+            if isinstance(checklist, ChecklistIndex)
+            else ChecklistIndex.for_source(checklist, checklist_key=checklist_key, progress=progress)
+        )
         self.checklist_key = self.index.checklist_key
         self.strict = strict
         self.fuzzy = fuzzy
@@ -41,13 +52,21 @@ class LocalChecklistMatcher(Matcher):
         if not query.name:
             return MatchResult.none(self.checklist_key, note="no name to match", source=self.description)
         by_identifier = self._by_identifier(query)
-        candidates = [u for u in self.index.by_name(name_key(query.name))
-                      if ranks_agree(query.rank, u.rank) and not self._conflicts(query, u)]
+        candidates = [
+            u
+            for u in self.index.by_name(name_key(query.name))
+            if ranks_agree(query.rank, u.rank) and not self._conflicts(query, u)
+        ]
         if candidates:
             return self._exact(query, candidates, by_identifier)
         if by_identifier and self._same_epithet(query, by_identifier):
-            return self._result(query, by_identifier, MatchType.EXACT, 90,
-                                f"matched by the archive's key {by_identifier.id}; the checklist spells it {by_identifier.canonical}")
+            return self._result(
+                query,
+                by_identifier,
+                MatchType.EXACT,
+                90,
+                f"matched by the archive's key {by_identifier.id}; the checklist spells it {by_identifier.canonical}",
+            )
         if self.fuzzy:
             variant = self._variant(query)
             if variant:
@@ -63,8 +82,12 @@ class LocalChecklistMatcher(Matcher):
             return self._result(query, by_identifier, MatchType.EXACT, 99, "matched by name and the archive's key")
         ranked = sorted(candidates, key=lambda u: self._score(query, u), reverse=True)
         best = ranked[0]
-        rivals = [u for u in ranked[1:] if self._score(query, u) == self._score(query, best)
-                  and self.index.accepted(u).id != self.index.accepted(best).id]
+        rivals = [
+            u
+            for u in ranked[1:]
+            if self._score(query, u) == self._score(query, best)
+            and self.index.accepted(u).id != self.index.accepted(best).id
+        ]
         duplicates = ""
         if rivals and all(self._placement(u) == self._placement(best) for u in rivals):
             # The same name twice under the same parents: a duplicate in the checklist (the 2023
@@ -75,9 +98,12 @@ class LocalChecklistMatcher(Matcher):
             rivals = []
         if rivals:
             kingdoms = sorted({self._rank_name(u, "KINGDOM") or "?" for u in [best, *rivals]})
-            return MatchResult.none(self.checklist_key, source=self.description,
-                                    note=f"Multiple equal matches for {query.name} ({', '.join(kingdoms)}): "
-                                         "give the kingdom, family or authorship")
+            return MatchResult.none(
+                self.checklist_key,
+                source=self.description,
+                note=f"Multiple equal matches for {query.name} ({', '.join(kingdoms)}): "
+                "give the kingdom, family or authorship",
+            )
         agrees = authorship_agrees(query.authorship, best.authorship)
         confidence = 99 if agrees is not False else 92
         if best.status == "DOUBTFUL":
@@ -86,7 +112,11 @@ class LocalChecklistMatcher(Matcher):
             confidence -= 3  # a homonym or a pro parte name, decided by the hints and the authorship
         note = "; ".join(filter(None, ["authorship differs" if agrees is False else "", duplicates]))
         if by_identifier:
-            note = "; ".join(filter(None, [note, f"the archive's key {by_identifier.id} is {by_identifier.canonical} in this checklist"]))
+            note = "; ".join(
+                filter(
+                    None, [note, f"the archive's key {by_identifier.id} is {by_identifier.canonical} in this checklist"]
+                )
+            )
         return self._result(query, best, MatchType.EXACT, confidence, note)
 
     def _variant(self, query: Query) -> MatchResult | None:
@@ -106,18 +136,39 @@ class LocalChecklistMatcher(Matcher):
         # One or two letters off within the genus.
         limit = allowed_distance(wanted)
         if limit:
-            found = self._closest(query, self._within(self.index.names_in_genus(genus_key), limit, len(words),
-                                                      lambda canonical: fold(_epithets(canonical)), wanted))
+            found = self._closest(
+                query,
+                self._within(
+                    self.index.names_in_genus(genus_key),
+                    limit,
+                    len(words),
+                    lambda canonical: fold(_epithets(canonical)),
+                    wanted,
+                ),
+            )
             if found:
                 distance = edit_distance(wanted, fold(_epithets(found.canonical)), limit)
-                return self._result(query, found, MatchType.FUZZY, 95 if distance == 1 else 90,
-                                    f"{distance} letter(s) from {found.canonical}")
+                return self._result(
+                    query,
+                    found,
+                    MatchType.FUZZY,
+                    95 if distance == 1 else 90,
+                    f"{distance} letter(s) from {found.canonical}",
+                )
 
         # A misspelt genus with the same epithet.
         genus_limit = allowed_distance(words[0])
         if genus_limit:
-            found = self._closest(query, self._within(self.index.names_with_stem(stem), genus_limit, len(words),
-                                                      lambda canonical: fold(canonical.split(" ")[0]), fold(words[0])))
+            found = self._closest(
+                query,
+                self._within(
+                    self.index.names_with_stem(stem),
+                    genus_limit,
+                    len(words),
+                    lambda canonical: fold(canonical.split(" ")[0]),
+                    fold(words[0]),
+                ),
+            )
             if found:
                 return self._result(query, found, MatchType.FUZZY, 88, f"genus spelt {found.canonical.split(' ')[0]}")
         return None
@@ -159,12 +210,20 @@ class LocalChecklistMatcher(Matcher):
         for rank, name, confidence in steps:
             if not name:
                 continue
-            usages = [u for u in self.index.by_name(name_key(name))
-                      if ranks_agree(rank, u.rank) and not self._conflicts(query, u)]
+            usages = [
+                u
+                for u in self.index.by_name(name_key(name))
+                if ranks_agree(rank, u.rank) and not self._conflicts(query, u)
+            ]
             if usages:
                 best = max(usages, key=lambda u: self._score(query, u))
-                return self._result(query, best, MatchType.HIGHERRANK, confidence,
-                                    f"{query.name} is not in the checklist; matched the {rank.lower()} {best.canonical}")
+                return self._result(
+                    query,
+                    best,
+                    MatchType.HIGHERRANK,
+                    confidence,
+                    f"{query.name} is not in the checklist; matched the {rank.lower()} {best.canonical}",
+                )
         return None
 
     # --- helpers ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ stems for spelling variants) and the parent/accepted links. Classifications are 
 the parent links when needed, so indexing the 7.6 million Backbone rows needs no memory for the
 tree.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -28,8 +29,14 @@ INDEX_FORMAT = "antenna-checklist-index/1"
 DWC = "http://rs.tdwg.org/dwc/terms/"
 GBIF_TERMS = "http://rs.gbif.org/terms/1.0/"
 TAXON_ROW_TYPE = DWC + "Taxon"
-_HIGHER_COLUMNS = (("KINGDOM", "kingdom"), ("PHYLUM", "phylum"), ("CLASS", "class"), ("ORDER", "order"),
-                   ("FAMILY", "family"), ("GENUS", "genus"))
+_HIGHER_COLUMNS = (
+    ("KINGDOM", "kingdom"),
+    ("PHYLUM", "phylum"),
+    ("CLASS", "class"),
+    ("ORDER", "order"),
+    ("FAMILY", "family"),
+    ("GENUS", "genus"),
+)
 _SYNONYM_STATUSES = {"SYNONYM", "HETEROTYPIC_SYNONYM", "HOMOTYPIC_SYNONYM", "PROPARTE_SYNONYM", "MISAPPLIED"}
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -110,14 +117,18 @@ class ChecklistIndex:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         if not is_index_file(self.path):
-            raise ChecklistIndexError(f"{self.path} is not a checklist index (build one with: manage.py build_checklist_index)")
+            raise ChecklistIndexError(
+                f"{self.path} is not a checklist index (build one with: manage.py build_checklist_index)"
+            )
         self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         try:
             self.meta = dict(self._db.execute("SELECT key, value FROM meta"))
         except sqlite3.DatabaseError as error:
             raise ChecklistIndexError(f"{self.path} is not a checklist index: {error}") from None
         if self.meta.get("format") != INDEX_FORMAT:
-            raise ChecklistIndexError(f"{self.path} has index format {self.meta.get('format')!r}, expected {INDEX_FORMAT!r}: rebuild it")
+            raise ChecklistIndexError(
+                f"{self.path} has index format {self.meta.get('format')!r}, expected {INDEX_FORMAT!r}: rebuild it"
+            )
         self.checklist_key = self.meta.get("checklist_key", "")
         self.title = self.meta.get("title", "") or self.path.name
         self._classification = functools.lru_cache(maxsize=100_000)(self._walk)
@@ -128,8 +139,13 @@ class ChecklistIndex:
     # --- opening ----------------------------------------------------------------------------
 
     @classmethod
-    def for_source(cls, source: str | os.PathLike, index_path: str | os.PathLike | None = None,
-                   checklist_key: str | None = None, progress: Callable[[str], None] | None = None) -> ChecklistIndex:
+    def for_source(
+        cls,
+        source: str | os.PathLike,
+        index_path: str | os.PathLike | None = None,
+        checklist_key: str | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> ChecklistIndex:
         """Open `source` if it is an index; else the index built from that archive, (re)building
         it when missing or older than the archive."""
         source = Path(source)
@@ -143,8 +159,11 @@ class ChecklistIndex:
                 index = cls(index_path)
             except ChecklistIndexError:
                 index = None
-            if index and index.meta.get("source_signature") == _source_signature(source) and \
-                    (not checklist_key or index.checklist_key == checklist_key):
+            if (
+                index
+                and index.meta.get("source_signature") == _source_signature(source)
+                and (not checklist_key or index.checklist_key == checklist_key)
+            ):
                 return index
             if index:
                 index.close()
@@ -172,7 +191,9 @@ class ChecklistIndex:
     def _names_in_genus(self, genus_key: str) -> tuple[tuple[str, str], ...]:
         """(id, canonical) of the species-level names in a genus: the candidates of an edit-distance
         search, read without the rest of the row."""
-        return tuple(self._db.execute("SELECT id, canonical FROM usage WHERE genus_key = ? AND stem IS NOT NULL", (genus_key,)))
+        return tuple(
+            self._db.execute("SELECT id, canonical FROM usage WHERE genus_key = ? AND stem IS NOT NULL", (genus_key,))
+        )
 
     def _names_with_stem(self, stem: str) -> tuple[tuple[str, str], ...]:
         return tuple(self._db.execute("SELECT id, canonical FROM usage WHERE stem = ?", (stem,)))
@@ -219,8 +240,14 @@ class ChecklistIndex:
 
 # --- building --------------------------------------------------------------------------------
 
-def build_index(source: str | os.PathLike, out: str | os.PathLike, checklist_key: str | None = None,
-                progress: Callable[[str], None] | None = None, batch_size: int = 20_000) -> dict:
+
+def build_index(
+    source: str | os.PathLike,
+    out: str | os.PathLike,
+    checklist_key: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    batch_size: int = 20_000,
+) -> dict:
     """Index a Taxon-core DwC-A (zip or folder) into `out`. Returns a summary dict."""
     from dwca.read import DwCAReader  # imported here: only index building needs it
 
@@ -267,7 +294,7 @@ def build_index(source: str | os.PathLike, out: str | os.PathLike, checklist_key
             "title": title,
             "source": str(source.resolve()),
             "source_signature": _source_signature(source),
-            "built_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "rows": str(counts["rows"]),
         }
         db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
@@ -350,8 +377,18 @@ def _row(value: dict) -> tuple | None:
     higher = [(rank_name, normalize_spaces(value.get(column) or "")) for rank_name, column in _HIGHER_COLUMNS]
     higher = [pair for pair in higher if pair[1]]
     return (
-        usage_id, (value.get("parent") or "").strip() or None, accepted_id, scientific, authorship, canonical,
-        rank, status, name_key(canonical), genus_key, stem, json.dumps(higher) if higher else None,
+        usage_id,
+        (value.get("parent") or "").strip() or None,
+        accepted_id,
+        scientific,
+        authorship,
+        canonical,
+        rank,
+        status,
+        name_key(canonical),
+        genus_key,
+        stem,
+        json.dumps(higher) if higher else None,
     )
 
 
@@ -375,4 +412,3 @@ def _status(raw: str) -> str:
     if text in ("DOUBTFUL", "PROVISIONALLY_ACCEPTED"):
         return "DOUBTFUL"
     return text
-

@@ -1,6 +1,7 @@
 """HTTP for a shared public service: a minimum interval between requests, timeouts, and
 retries with exponential backoff on 429/5xx, dropped connections and timeouts. When the
 retries run out the failure surfaces as MatcherUnavailable, the one error importers catch."""
+
 from __future__ import annotations
 
 import threading
@@ -15,9 +16,17 @@ USER_AGENT = "antenna-dwca-port/0.1 (taxon reconciliation; +https://github.com/R
 
 
 class PoliteSession:
-    def __init__(self, *, timeout: float | tuple[float, float] = (5.0, 30.0), retries: int = 3, backoff: float = 1.0,
-                 max_backoff: float = 60.0, max_requests_per_second: float = 10.0, source: str = "",
-                 session: requests.Session | None = None):
+    def __init__(
+        self,
+        *,
+        timeout: float | tuple[float, float] = (5.0, 30.0),
+        retries: int = 3,
+        backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        max_requests_per_second: float = 10.0,
+        source: str = "",
+        session: requests.Session | None = None,
+    ):
         self.timeout = timeout
         self.retries = max(0, int(retries))
         self.backoff = backoff
@@ -49,19 +58,32 @@ class PoliteSession:
                     except ValueError:
                         raise MatcherUnavailable(
                             f"{self.source}: {response.url} did not return JSON (is it a GBIF species-match service?)",
-                            source=self.source, url=response.url, status=200, attempts=attempt) from None
+                            source=self.source,
+                            url=response.url,
+                            status=200,
+                            attempts=attempt,
+                        ) from None
                 status = response.status_code
                 if status not in RETRYABLE_STATUS:
                     raise MatcherUnavailable(
                         f"{self.source}: HTTP {status} from {response.url}: {_short(response.text)}",
-                        source=self.source, url=response.url, status=status, attempts=attempt)
+                        source=self.source,
+                        url=response.url,
+                        status=status,
+                        attempts=attempt,
+                    )
                 failure = "rate limited (HTTP 429)" if status == 429 else f"HTTP {status}"
                 retry_after = _seconds(response.headers.get("Retry-After"))
             if attempt <= self.retries:
                 delay = retry_after if retry_after is not None else self.backoff * 2 ** (attempt - 1)
                 time.sleep(min(self.max_backoff, max(0.0, delay)))
-        raise MatcherUnavailable(f"{self.source}: {failure} after {self.retries + 1} attempts ({url})",
-                                 source=self.source, url=url, status=status, attempts=self.retries + 1)
+        raise MatcherUnavailable(
+            f"{self.source}: {failure} after {self.retries + 1} attempts ({url})",
+            source=self.source,
+            url=url,
+            status=status,
+            attempts=self.retries + 1,
+        )
 
     def close(self) -> None:
         self.session.close()

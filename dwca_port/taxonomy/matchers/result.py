@@ -1,4 +1,5 @@
 """What every matcher is asked (Query) and what it answers (MatchResult), whatever its source."""
+
 from __future__ import annotations
 
 import enum
@@ -48,7 +49,9 @@ class MatchResult:
     accepted_name: str = ""  # canonical
     accepted_authorship: str = ""
     confidence: int = 0  # 0-100
-    classification: tuple[tuple[str, str, str | None], ...] = ()  # (rank, name, key) top first, ends with the accepted taxon
+    classification: tuple[
+        tuple[str, str, str | None], ...
+    ] = ()  # (rank, name, key) top first, ends with the accepted taxon
     note: str = ""
     source: str = ""  # which matcher answered (for the report)
     extra: dict = field(default_factory=dict, compare=False, hash=False)
@@ -86,4 +89,6 @@ class MatchResult:
 
     @classmethod
     def none(cls, checklist_key: str, note: str = "", source: str = "", confidence: int = 0) -> MatchResult:
-        return cls(match_type=MatchType.NONE, checklist_key=checklist_key, note=note, source=source, confidence=confidence)
+        return cls(
+            match_type=MatchType.NONE, checklist_key=checklist_key, note=note, source=source, confidence=confidence
+        )

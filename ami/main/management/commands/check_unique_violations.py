@@ -5,6 +5,7 @@ enforce yet (with --all: every one), grouping rows as the unique index would. Ru
 migrating an existing database: name duplicates are renamed by the migration, detection and
 classification duplicates are merged by `manage.py merge_duplicate_detections`.
 """
+
 import json
 
 from django.apps import apps
@@ -23,10 +24,10 @@ from ami.base.unique_violations import (
 WHAT_TO_DO = {
     "main.Detection": "merge with `manage.py merge_duplicate_detections` (try --dry-run first)",
     "main.Classification": "merge with `manage.py merge_duplicate_detections` (try --dry-run first)",
-    "main.Deployment": "`manage.py migrate` renames them (\"Name (2)\", ...)",
-    "main.Device": "`manage.py migrate` renames them (\"Name (2)\", ...)",
-    "main.Site": "`manage.py migrate` renames them (\"Name (2)\", ...)",
-    "main.Project": "`manage.py migrate` renames them (\"Name (2)\", ...)",
+    "main.Deployment": '`manage.py migrate` renames them ("Name (2)", ...)',
+    "main.Device": '`manage.py migrate` renames them ("Name (2)", ...)',
+    "main.Site": '`manage.py migrate` renames them ("Name (2)", ...)',
+    "main.Project": '`manage.py migrate` renames them ("Name (2)", ...)',
 }
 
 
@@ -35,9 +36,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="print a JSON document instead of text")
-        parser.add_argument(
-            "--all", action="store_true", help="also check constraints the database already enforces"
-        )
+        parser.add_argument("--all", action="store_true", help="also check constraints the database already enforces")
         parser.add_argument("--database", default="default", help="database alias (default: default)")
 
     def handle(self, *args, **options):
@@ -89,7 +88,9 @@ class Command(BaseCommand):
             if count and result.model._meta.label in WHAT_TO_DO:
                 self.stdout.write(f"  -> {WHAT_TO_DO[result.model._meta.label]}")
         if skipped:
-            self.stdout.write(f"{len(skipped)} constraint(s) already enforced by the database, not scanned (--all scans them).")
+            self.stdout.write(
+                f"{len(skipped)} constraint(s) already enforced by the database, not scanned (--all scans them)."
+            )
         if not any(result.groups for result in checked):
             self.stdout.write(self.style.SUCCESS("No unique-constraint violations."))
 

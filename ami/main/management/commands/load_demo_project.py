@@ -23,6 +23,6 @@ class Command(BaseCommand):
 
                 delete_project_data(existing)
             project = load_demo_project()
-            self.stdout.write(self.style.SUCCESS(f"Created the demo project \"{project.name}\" (id {project.pk})."))
+            self.stdout.write(self.style.SUCCESS(f'Created the demo project "{project.name}" (id {project.pk}).'))
         for label, count in summarize(project).items():
             self.stdout.write(f"  {label:<28} {count:>6}")

@@ -1,6 +1,7 @@
 """Merge duplicate detections and classifications, keeping the lowest id of each group
 (ami.base.duplicate_merge has the rules). Needed before migration main.0008 can add the
 de-duplication constraints to a database that holds duplicates."""
+
 from django.core.management.base import BaseCommand
 
 from ami.base.duplicate_merge import merge_duplicate_detections
@@ -16,12 +17,16 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         report = merge_duplicate_detections(using=options["database"], dry_run=options["dry_run"])
         write = self.stdout.write
-        write(f"Detections: {len(report.detection_groups)} duplicate group(s), {report.detections_removed} row(s) merged away.")
+        write(
+            f"Detections: {len(report.detection_groups)} duplicate group(s), {report.detections_removed} row(s) "
+            "merged away."
+        )
         for group in report.detection_groups:
             write(f"  {group.constraint}: kept {group.kept}, merged {', '.join(map(str, group.removed))}")
         write(
             f"Classifications: {report.classifications_moved} moved to kept detections; "
-            f"{len(report.classification_groups)} duplicate group(s), {report.classifications_removed} row(s) merged away."
+            f"{len(report.classification_groups)} duplicate group(s), {report.classifications_removed} row(s) merged "
+            "away."
         )
         for group in report.classification_groups:
             write(f"  {group.constraint}: kept {group.kept}, merged {', '.join(map(str, group.removed))}")

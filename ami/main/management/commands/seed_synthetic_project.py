@@ -10,9 +10,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--images", type=int, default=1000, help="Source images (default 1000).")
-        parser.add_argument("--detections-per-image", type=float, default=1.0, help="Detections per image, may be fractional (default 1).")
+        parser.add_argument(
+            "--detections-per-image",
+            type=float,
+            default=1.0,
+            help="Detections per image, may be fractional (default 1).",
+        )
         parser.add_argument("--classifications-per-detection", type=int, default=1, help="Default 1.")
-        parser.add_argument("--occurrences", type=int, default=None, help="Occurrences (default: one per 6 detections).")
+        parser.add_argument(
+            "--occurrences", type=int, default=None, help="Occurrences (default: one per 6 detections)."
+        )
         parser.add_argument("--identifications", type=int, default=0, help="Human identifications (default 0).")
         parser.add_argument("--deployments", type=int, default=2, help="Stations (default 2).")
         parser.add_argument("--nights", type=int, default=10, help="Capture sessions per station (default 10).")
@@ -31,14 +38,20 @@ class Command(BaseCommand):
         if o["occurrences"] is not None and o["occurrences"] < 0:
             raise CommandError("--occurrences must not be negative")
         spec = SyntheticSpec(
-            images=o["images"], detections_per_image=o["detections_per_image"],
-            classifications_per_detection=o["classifications_per_detection"], occurrences=o["occurrences"],
-            identifications=o["identifications"], deployments=o["deployments"], nights_per_deployment=o["nights"],
-            taxa=o["taxa"], name=o["name"], seed=o["seed"],
+            images=o["images"],
+            detections_per_image=o["detections_per_image"],
+            classifications_per_detection=o["classifications_per_detection"],
+            occurrences=o["occurrences"],
+            identifications=o["identifications"],
+            deployments=o["deployments"],
+            nights_per_deployment=o["nights"],
+            taxa=o["taxa"],
+            name=o["name"],
+            seed=o["seed"],
         )
         started = time.monotonic()
         project = seed_synthetic_project(spec, progress=self.stderr)
         self.stdout.write(
-            f"Created synthetic project \"{project.name}\" (id {project.pk}) with {spec.images:,} source images "
+            f'Created synthetic project "{project.name}" (id {project.pk}) with {spec.images:,} source images '
             f"in {time.monotonic() - started:.1f} s."
         )
