@@ -22,7 +22,7 @@ from dwca_port import graph
 from dwca_port.importer.state import ImportRefused, ImportState
 from dwca_port.tables import Table
 from dwca_port.taxonomy import ArchivedTaxon, MatcherUnavailable, NewTaxon, Reconciliation, TaxonomyError, report
-from dwca_port.taxonomy.create import create_taxa, new_taxon
+from dwca_port.taxonomy.create import create_taxa, new_taxon, planned_fields
 from dwca_port.taxonomy.names import name_key
 from dwca_port.taxonomy.options import TaxaSettings, TaxaSettingsError, build_reconciler, close_matcher, one_line
 
@@ -144,16 +144,7 @@ def _create(state: ImportState, node: graph.Node, table: Table, rows: list[dict]
             return new_taxon(spec)
         attributes = state.row_attributes(node, table, values, line=0)
         if spec.source != "archive":  # created as the matcher has it: its name, rank, author and keys
-            attributes.update(
-                name=spec.name,
-                rank=spec.rank,
-                author=(spec.author or "")[:255],
-                gbif_key=spec.gbif_key,
-                gbif_checklist_key=spec.gbif_checklist_key or "",
-                gbif_taxon_key=spec.gbif_taxon_key,
-                display_name=None,
-                search_names=None,
-            )
+            attributes.update(planned_fields(spec), display_name=None, search_names=None)
         same = spec.source == "archive" or name_key(spec.name) == name_key(values[name_term] or "")
         # An archived UUID names the archived taxon: never given to another one (GBIF's accepted
         # name, a taxon that holds it here already, a second planned taxon from the same row).

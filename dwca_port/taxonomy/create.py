@@ -14,21 +14,24 @@ from .errors import StaleReconciliation
 _BATCH = 500
 
 
-def new_taxon(spec: NewTaxon):
-    """An unsaved Taxon as the reconciliation planned it (its name, rank, author and GBIF keys)."""
-    from ami.main.models import Taxon
-
-    now = timezone.now()
-    return Taxon(
+def planned_fields(spec: NewTaxon) -> dict:
+    """The Taxon fields a reconciliation plans: name, rank, author and GBIF keys."""
+    return dict(
         name=spec.name,
         rank=spec.rank,
         author=(spec.author or "")[:255],
         gbif_key=spec.gbif_key,
         gbif_checklist_key=spec.gbif_checklist_key or "",
         gbif_taxon_key=spec.gbif_taxon_key,
-        created_at=now,
-        updated_at=now,
     )
+
+
+def new_taxon(spec: NewTaxon):
+    """An unsaved Taxon as the reconciliation planned it."""
+    from ami.main.models import Taxon
+
+    now = timezone.now()
+    return Taxon(**planned_fields(spec), created_at=now, updated_at=now)
 
 
 def create_taxa(result: Reconciliation, make: Callable[[NewTaxon], object] = new_taxon) -> dict[str, object]:

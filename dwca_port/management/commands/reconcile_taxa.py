@@ -15,12 +15,13 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ami.main.models import Taxon
 from dwca_port.formats import SourceError, open_source
+from dwca_port.importer import ImportOptions, ImportRefused
+from dwca_port.importer.state import ImportState
 from dwca_port.importer.taxa import reconcile_rows
 from dwca_port.management.commands.import_project import add_taxa_arguments, taxa_settings
 from dwca_port.tables import Table, all_tables
 from dwca_port.taxonomy import MatcherUnavailable, TaxonomyError, report
 from dwca_port.taxonomy.options import TaxaSettingsError, one_line
-from dwca_port.values import CellError, parse_value
 
 
 class Command(BaseCommand):
@@ -79,19 +80,8 @@ class Command(BaseCommand):
                     f"{path}: no Antenna taxon table (rowType {table.row_type}); "
                     "only a full-profile archive carries taxa"
                 )
-            rows = []
-            for line, cells in source.rows(table):
-                values = {}
-                for index, (column, cell) in enumerate(zip(table.columns, cells)):
-                    try:
-                        values[column.term] = parse_value(column.kind, cell)
-                    except CellError as error:
-                        raise CommandError(
-                            f"{source.member(table)}, line {line}, column {index + 1} ({column.name}): {error}"
-                        ) from None
-                rows.append(values)
-            return rows
-        except SourceError as error:
-            raise CommandError(str(error.finding)) from None
+            return [values for _, values in ImportState(source, ImportOptions(), progress=None).parsed_rows(table)]
+        except ImportRefused as error:
+            raise CommandError(str(error)) from None
         finally:
             source.close()
