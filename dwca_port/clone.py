@@ -30,9 +30,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Case, F, Value, When
 
+from ami.main.models import UserProjectMembership
+from ami.users.models import User
+from ami.users.roles import ProjectManager, assign_role, create_roles_for_project
 from dwca_port import graph
 from dwca_port.graph import Clone
 
@@ -257,11 +261,6 @@ class _Cloner:
         """The template's role groups hold its members' roles: the clone gets its own five groups
         and each member the same roles there; the clone's owner is its project manager, as any
         new project's owner is."""
-        from django.contrib.auth.models import Group
-
-        from ami.main.models import UserProjectMembership
-        from ami.users.models import User
-        from ami.users.roles import ProjectManager, assign_role, create_roles_for_project
 
         groups = create_roles_for_project(self.project)
         template_groups = dict(

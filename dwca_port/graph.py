@@ -26,6 +26,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 
+from ami.main.models import UserProjectMembership
 from ami.users.roles import ROLES_BY_NAME, assign_role, roles_of
 from dwca_port.values import Kind
 from dwca_port.versions import FORMAT_VERSION
@@ -157,15 +158,11 @@ def _time_zone(project) -> Callable[[int], str]:
 
 def _member_roles(project) -> Callable[[int], str | None]:
     """Role names of each membership, fewest permissions first (upstream keeps them as auth groups)."""
-    from ami.main.models import UserProjectMembership
-
     users = {m.pk: m.user for m in UserProjectMembership.objects.filter(project=project).select_related("user")}
     return lambda pk: " ".join(role.__name__ for role in roles_of(project, users[pk])) or None
 
 
 def _assign_member_roles(project, rows: list[tuple[int, Any, str | None]]) -> None:
-    from ami.main.models import UserProjectMembership
-
     wanted = [str(row_uuid) for _, row_uuid, roles in rows if roles]
     members = {
         str(m.uuid): m.user

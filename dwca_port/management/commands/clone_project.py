@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ami.users.models import User
 from dwca_port.clone import CloneError, clone_project
 from dwca_port.management.commands.export_project import find_project
 
 
 def find_user(email: str):
     """An account by e-mail (case-insensitive, as the user manager looks it up), or a clear error."""
-    from ami.users.models import User
-
     user = User.objects.filter(email__iexact=email.strip()).first() if email.strip() else None
     if user is None:
         raise CommandError(f"no user with e-mail {email!r}")

@@ -6,13 +6,12 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ami.main.models import Project
 from dwca_port.export import ExportError, export_project
 
 
 def find_project(reference: str):
     """A project by primary key or UUID, or a clear error."""
-    from ami.main.models import Project
-
     reference = str(reference).strip()
     try:
         if reference.isdigit():
