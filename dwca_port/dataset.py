@@ -10,7 +10,6 @@ import datetime
 
 from django.db.models import Max, Min
 
-from ami.main.models import Event, SourceImage
 from dwca_port.eml import DatasetMetadata, GeographicCoverage, KeywordSet, Methods, Party, Taxon, TemporalCoverage
 from dwca_port.tables.context import ExportContext
 from dwca_port.tables.darwin_core.common import SAMPLING_PROTOCOL
@@ -54,12 +53,10 @@ def _geographic(context: ExportContext) -> GeographicCoverage | None:
     )
 
 
-def _temporal(project) -> TemporalCoverage | None:
+def _temporal(context: ExportContext) -> TemporalCoverage | None:
     """From the first to the last capture or session (event.txt dates both)."""
-    captures = SourceImage.objects.filter(project=project).aggregate(first=Min("timestamp"), last=Max("timestamp"))
-    sessions = Event.objects.filter(project=project).aggregate(
-        first=Min("start"), last=Max("end"), last_start=Max("start")
-    )
+    captures = context.captures().aggregate(first=Min("timestamp"), last=Max("timestamp"))
+    sessions = context.sessions().aggregate(first=Min("start"), last=Max("end"), last_start=Max("start"))
     moments = [m for m in (*captures.values(), *sessions.values()) if m is not None]
     if not moments:
         return None
@@ -88,8 +85,8 @@ def dataset_metadata(context: ExportContext, today: datetime.date | None = None)
     project = context.project
     counts = {
         "deployments": len(context.deployments),
-        "sessions": Event.objects.filter(project=project).count(),
-        "captures": SourceImage.objects.filter(project=project).count(),
+        "sessions": context.sessions().count(),
+        "captures": context.captures().count(),
         "occurrences": context.published_occurrences().count(),
     }
     now = datetime.datetime.now()
@@ -118,7 +115,7 @@ def dataset_metadata(context: ExportContext, today: datetime.date | None = None)
         licence=context.licence,
         rights_holder=project.rights_holder,
         geographic_coverage=_geographic(context),
-        temporal_coverage=_temporal(project),
+        temporal_coverage=_temporal(context),
         taxonomic_coverage=_taxonomic(context),
         methods=Methods(
             steps=steps,

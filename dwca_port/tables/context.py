@@ -40,6 +40,17 @@ class ExportContext:
     def deployment_uuids(self) -> dict[int, object]:
         return {d.pk: d.uuid for d in self.deployments}
 
+    # Which rows of the big models the archive describes: every table reads them from here.
+
+    def captures(self) -> models.QuerySet:
+        return SourceImage.objects.filter(project=self.project)
+
+    def sessions(self) -> models.QuerySet:
+        return Event.objects.filter(project=self.project)
+
+    def detections(self) -> models.QuerySet:
+        return Detection.objects.filter(source_image__in=self.captures())
+
     def core_event(self, occurrence) -> object:
         """The core event an occurrence hangs from: its capture session, else its deployment."""
         if occurrence.event_id:

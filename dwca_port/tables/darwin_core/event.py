@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from django.db.models import Count, Max, Min
 
-from ami.main.models import Event, SourceImage
 from dwca_port.tables.base import DCTERMS, DWC, Column, Table, by_name
 from dwca_port.tables.context import ExportContext
 from dwca_port.tables.darwin_core.common import CHUNK, EVENT, SAMPLING_PROTOCOL, decimal, hours, interval
@@ -62,7 +61,7 @@ def rows(context: ExportContext) -> Iterator[dict]:
     project = context.project
     rights = {"license": context.licence_url, "rightsHolder": project.rights_holder or None}
     protocol = {"samplingProtocol": SAMPLING_PROTOCOL}
-    captures = SourceImage.objects.filter(project=project)
+    captures = context.captures()
     span = captures.aggregate(first=Min("timestamp"), last=Max("timestamp"), n=Count("pk"))
     yield {
         "eventID": str(project.uuid),
@@ -95,7 +94,7 @@ def rows(context: ExportContext) -> Iterator[dict]:
             **rights,
         }
 
-    sessions = Event.objects.filter(project=project).order_by("uuid").annotate(n=Count("captures"))
+    sessions = context.sessions().order_by("uuid").annotate(n=Count("captures"))
     for event in sessions.iterator(chunk_size=CHUNK):
         duration = hours(event.start, event.end)
         yield {

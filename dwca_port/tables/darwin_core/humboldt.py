@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from django.db.models import Count
 
-from ami.main.models import Event
 from dwca_port.tables.base import DWC, ECO, Column, Table, by_name
 from dwca_port.tables.context import ExportContext
 from dwca_port.tables.darwin_core.common import CHUNK, EVENT, SAMPLING_PROTOCOL, hours
@@ -49,7 +48,7 @@ def rows(context: ExportContext) -> Iterator[dict]:
         "hasMaterialSamples": "false",
     }
     devices = {d.pk: d.device.name if d.device else None for d in context.deployments}
-    sessions = Event.objects.filter(project=project).order_by("uuid").annotate(n=Count("captures"))
+    sessions = context.sessions().order_by("uuid").annotate(n=Count("captures"))
     for event in sessions.iterator(chunk_size=CHUNK):
         duration = hours(event.start, event.end)
         yield {

@@ -8,9 +8,8 @@ import json
 import mimetypes
 from collections.abc import Iterator
 
-from ami.main.models import Detection, SourceImage
+from dwca_port.postgres.cells import compiled, text_sql
 from dwca_port.postgres.cells import offset_datetime_sql as offset
-from dwca_port.postgres.cells import text_sql
 from dwca_port.tables.base import DCTERMS, DWC, GBIF, Column, Statement, Table, by_name
 from dwca_port.tables.context import ExportContext
 from dwca_port.tables.darwin_core.common import CHUNK, EVENT
@@ -46,7 +45,7 @@ def rows(context: ExportContext) -> Iterator[dict]:
         "rightsHolder": context.project.rights_holder or None,
     }
     captures = (
-        SourceImage.objects.filter(project=context.project)
+        context.captures()
         .exclude(public_base_url__isnull=True)
         .exclude(public_base_url="")
         .order_by("uuid")
@@ -62,7 +61,8 @@ def rows(context: ExportContext) -> Iterator[dict]:
             "created": with_offset(timestamp) if timestamp else None,
         }
     crops = (
-        Detection.objects.filter(source_image__project=context.project, path__regex=r"^https?://")
+        context.detections()
+        .filter(path__regex=r"^https?://")
         .order_by("uuid")
         .values_list("path", "timestamp", "source_image__event__uuid", "source_image__deployment__uuid")
     )
@@ -98,6 +98,7 @@ def _extension(path: str) -> str:
 def multimedia_sql(context: ExportContext) -> list[Statement]:
     t = context.db_tables
     project = context.project
+    captures_sql, captures_params = compiled(context.captures().values("pk"))
     formats = "formats AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS f(ext text, type text))"
     core = "COALESCE(e.uuid, dep.uuid, %s::uuid)::text"
     captures = f"""
@@ -109,7 +110,7 @@ def multimedia_sql(context: ExportContext) -> list[Statement]:
         FROM {t["source_image"]} si LEFT JOIN {t["event"]} e ON e.id = si.event_id
              LEFT JOIN {t["deployment"]} dep ON dep.id = si.deployment_id
              LEFT JOIN formats f ON f.ext = {_extension("si.path")}
-        WHERE si.project_id = %s AND si.public_base_url <> ''
+        WHERE si.id IN ({captures_sql}) AND si.public_base_url <> ''
         ORDER BY si.uuid
     """
     crops = f"""
@@ -119,10 +120,10 @@ def multimedia_sql(context: ExportContext) -> list[Statement]:
         FROM {t["detection"]} d JOIN {t["source_image"]} si ON si.id = d.source_image_id
              LEFT JOIN {t["event"]} e ON e.id = si.event_id LEFT JOIN {t["deployment"]} dep ON dep.id = si.deployment_id
              LEFT JOIN formats f ON f.ext = {_extension("d.path")}
-        WHERE si.project_id = %s AND d.path ~ '^https?://'
+        WHERE si.id IN ({captures_sql}) AND d.path ~ '^https?://'
         ORDER BY d.uuid
     """
-    params = [_media_formats(), str(project.uuid), context.licence_url, project.rights_holder or None, project.pk]
+    params = [_media_formats(), str(project.uuid), context.licence_url, project.rights_holder or None, *captures_params]
     return [(captures, params), (crops, params)]
 
 
