@@ -192,7 +192,7 @@ def _create(state: ImportState, node: graph.Node, table: Table, rows: list[dict]
                 attributes["search_names"] = list(
                     dict.fromkeys([*(attributes["search_names"] or []), *spec.search_names])
                 )
-        same = name_key(spec.name) == name_key(values[name_term] or "")
+        same = spec.source == "archive" or name_key(spec.name) == name_key(values[name_term] or "")
         # An archived UUID names the archived taxon: never given to another one (GBIF's accepted
         # name, a taxon that holds it here already, a second planned taxon from the same row).
         row_uuid = values[id_term] if same and values[id_term] not in taken_uuids else uuid_module.uuid4()
