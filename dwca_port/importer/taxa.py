@@ -6,8 +6,10 @@ target's taxonomy by key, by name, or through a matcher, and plans what to creat
 (`--taxa=match|gbif|create|strict`). The missing taxa are then created in bulk inside the
 import's transaction (taxonomy.create_taxa): a taxon created from the archive keeps its archived
 UUID and every archived field (so an archive imported into an empty instance re-exports
-identical taxa); a taxon created as GBIF has it, or a level of a parent chain the archive does
-not hold, gets a new UUID.
+identical taxa), plus the matcher's key when the row has none; an archived name the matcher
+calls a synonym is kept as one, with its archived UUID, while its rows go to the accepted taxon;
+a taxon created as GBIF has it, or a level of a parent chain the archive does not hold, gets a
+new UUID.
 
 A matcher that cannot answer (GBIF down), taxa the policy refuses, and any other taxonomy error
 become `ImportRefused` raised inside the transaction: nothing is written.
