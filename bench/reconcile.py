@@ -1,6 +1,7 @@
 """Benchmark of taxon reconciliation (not a test; prints figures for docs/taxonomy.md).
 
     .venv/bin/python bench/reconcile.py [--names 10000] [--occurrences 10000] [--distinct 500]
+        [--end-to-end-only] [--database bench_reconcile] [--share 0.5]
 
 1. Local checklist: reconcile N distinct archived names (the moth oracle's names, Antenna's
    2023 list, and spelling variants of them) against the moth test checklist, onto a target
@@ -8,6 +9,13 @@
 2. GBIF API: an archive whose O occurrences use D distinct names, reconciled through the API
    matcher against the loopback replay server; count the HTTP requests on a first run (at most
    D) and a second run with the same cache (0).
+3. End to end, archive in, occurrences on accepted keys out: a project naming every moth GBIF
+   answered (tests/taxonomy/moth_project.py; two occurrences each, with their classifications
+   and identifications) is exported as a full archive and imported with --taxa=match through the
+   replayed GBIF into a target holding GBIF's accepted names for a `--share` of them; then each
+   occurrence's determination, synonyms followed, is compared with GBIF's accepted key, and the
+   counts per accepted key with the source's. In a scratch SQLite file, or in the scratch
+   PostgreSQL database `--database` (dropped and re-created; its name starts with bench_).
 """
 
 from __future__ import annotations
@@ -23,14 +31,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "taxonomy"))
 
-from gbif_replay import FIXTURES, GbifReplayServer, load_moth_rows  # noqa: E402
+import _common as common  # noqa: E402
 
 from dwca_port.taxonomy.matchers import ChecklistIndex, GbifApiMatcher, LocalChecklistMatcher, MatchCache, build_index  # noqa: E402
 from dwca_port.taxonomy.names import NameKind, clear_caches, parse_name  # noqa: E402
 from dwca_port.taxonomy.reconcile import ArchivedTaxon, Policy, Reconciler  # noqa: E402
 from dwca_port.taxonomy.target import InMemoryTargetTaxonomy  # noqa: E402
+from tests.taxonomy.gbif_replay import FIXTURES, GbifReplayServer, load_moth_rows  # noqa: E402
 
 LEPIDOPTERA = (("KINGDOM", "Animalia"), ("PHYLUM", "Arthropoda"), ("CLASS", "Insecta"), ("ORDER", "Lepidoptera"))
 SWAPS = (("us", "a"), ("a", "us"), ("um", "a"), ("ella", "ellus"), ("is", "e"))
@@ -141,16 +149,70 @@ def bench_api(occurrences: int, distinct: int, workdir: Path) -> None:
             )
 
 
+def bench_end_to_end(workdir: Path, share: float, database: str | None) -> None:
+    url = common.recreate_database(database) if database else f"sqlite:///{workdir / 'end-to-end.sqlite3'}"
+    common.setup_django(url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    # Django-bound: imported once the settings are set up.
+    from tests.taxonomy.moth_project import (
+        DUPLICATE_ACCEPTED_NAMES,
+        ROWS,
+        answered_rows,
+        build_source_archive,
+        build_target,
+        import_through_replay,
+        landing,
+        measure,
+    )
+
+    rows = answered_rows()
+    started = time.perf_counter()
+    source = build_source_archive(rows, workdir / "moths.zip")
+    print(
+        f"end to end: {len(rows):,} of the oracle's {len(ROWS):,} names (left out: the 7 curated by hand, not "
+        f"answered by GBIF, and the names sent to the {len(DUPLICATE_ACCEPTED_NAMES)} accepted names the Backbone "
+        f"holds under two keys), {len(source.determinations):,} occurrences, exported in "
+        f"{time.perf_counter() - started:.1f} s on {url.split(':')[0]}"
+    )
+    held = build_target(rows, share=share)
+    with GbifReplayServer(unknown="none") as server:
+        started = time.perf_counter()
+        report = import_through_replay(source, server.url, workdir / "gbif-cache.sqlite")
+        seconds = time.perf_counter() - started
+        requests = server.match_requests
+    taxa = report.models["main.Taxon"]
+    print(
+        f"  target held {len(held):,} accepted names; imported in {seconds:.1f} s with {requests:,} GBIF requests; "
+        f"{taxa.created:,} taxa created, {taxa.skipped:,} archived taxa mapped onto existing ones"
+    )
+    for line in measure(source, landing(source)).lines("  --taxa=match, GBIF API v1 (replayed)"):
+        print(line)
+    if database:
+        from django.db import connections
+
+        connections.close_all()
+        common.drop_database(database)
+
+
 def main() -> None:
     print(f"load average before the run: {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--names", type=int, default=10_000)
     parser.add_argument("--occurrences", type=int, default=10_000)
     parser.add_argument("--distinct", type=int, default=500)
+    parser.add_argument("--end-to-end-only", action="store_true", help="only the end-to-end measurement")
+    parser.add_argument("--share", type=float, default=0.5, help="share of the accepted names the target holds")
+    parser.add_argument(
+        "--database", help="scratch PostgreSQL database for the end-to-end run (default: a scratch SQLite file)"
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        bench_local(options.names, Path(workdir))
-        bench_api(options.occurrences, options.distinct, Path(workdir))
+        if not options.end_to_end_only:
+            bench_local(options.names, Path(workdir))
+            bench_api(options.occurrences, options.distinct, Path(workdir))
+        bench_end_to_end(Path(workdir), options.share, options.database)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,12 @@ MEDIA_URL = "/media/"
 # Rows per committed batch when the identity migration backfills UUIDs on existing tables.
 UUID_BACKFILL_BATCH_SIZE = int(os.environ.get("UUID_BACKFILL_BATCH_SIZE", "10000"))
 
+# The GBIF species-match API as a taxon matcher (import_project, reconcile_taxa; --gbif-timeout and
+# --gbif-attempts override them): seconds to wait for a connection and for each answer, and
+# requests per name before GBIF counts as unavailable and the import is refused.
+TAXA_MATCHER_TIMEOUT = float(os.environ.get("TAXA_MATCHER_TIMEOUT", "10"))
+TAXA_MATCHER_ATTEMPTS = int(os.environ.get("TAXA_MATCHER_ATTEMPTS", "3"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

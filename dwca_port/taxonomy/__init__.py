@@ -17,7 +17,7 @@ The importer's path (docs/taxonomy.md):
 """
 
 from .checklists import BACKBONE, COL_XR
-from .decisions import ArchivedTaxon, Decision, Divergence, Method, NewTaxon, Policy, Reconciliation, TaxonRef
+from .decisions import ArchivedTaxon, Decision, Divergence, Method, NewTaxon, Policy, Reconciliation, Role, TaxonRef
 from .errors import (
     ChecklistIndexError,
     MatcherUnavailable,
@@ -63,6 +63,7 @@ __all__ = [
     "Query",
     "Reconciler",
     "Reconciliation",
+    "Role",
     "StaleReconciliation",
     "TargetTaxon",
     "TargetTaxonomy",

@@ -14,15 +14,24 @@ from .errors import StaleReconciliation
 _BATCH = 500
 
 
+def planned_keys(spec: NewTaxon) -> dict:
+    """The GBIF keys a reconciliation plans: the key as a string with its checklist, and
+    upstream's integer `gbif_taxon_key` when it is a Backbone key."""
+    return dict(
+        gbif_key=spec.gbif_key,
+        gbif_checklist_key=spec.gbif_checklist_key or "",
+        gbif_taxon_key=spec.gbif_taxon_key,
+    )
+
+
 def planned_fields(spec: NewTaxon) -> dict:
-    """The Taxon fields a reconciliation plans: name, rank, author and GBIF keys."""
+    """The Taxon fields a reconciliation plans: name, rank, author, GBIF keys, search names."""
     return dict(
         name=spec.name,
         rank=spec.rank,
         author=(spec.author or "")[:255],
-        gbif_key=spec.gbif_key,
-        gbif_checklist_key=spec.gbif_checklist_key or "",
-        gbif_taxon_key=spec.gbif_taxon_key,
+        search_names=list(spec.search_names) or None,
+        **planned_keys(spec),
     )
 
 

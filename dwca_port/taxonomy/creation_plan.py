@@ -1,14 +1,21 @@
 """Step 4 of a reconciliation: what to create (each new taxon with its parent chain, reusing what
-exists or is planned already) and what to refuse, per policy."""
+exists or is planned already) and what to refuse, per policy.
+
+With a matcher (policies match and gbif), an archived name the matcher calls a synonym or a
+spelling variant of an accepted taxon the target lacks lands on that accepted taxon, created with
+the matcher's key and classification; the archived name is kept as its synonym (a Taxon with
+synonym_of) or, for a misspelling, as one of its search names. An archived name the matcher knows
+exactly is created under that name with the matcher's key. `strict` refuses and says what the
+matcher answered; `create` asks no matcher and keeps the archived names."""
 
 from __future__ import annotations
 
 import dataclasses
 
 from .checklists import effective_checklist, legacy_key
-from .decisions import ArchivedTaxon, Decision, Divergence, Method, NewTaxon, Policy, TaxonRef
+from .decisions import ArchivedTaxon, Decision, Divergence, Method, NewTaxon, Policy, Role, TaxonRef
 from .matchers.result import MatchResult, MatchType
-from .names import ParsedName, name_key, parse_name
+from .names import ParsedName, name_key, normalize_spaces, parse_name
 from .ranks import ANTENNA_RANKS, MAJOR_RANKS, normalize_rank, ranks_agree, to_antenna_rank
 from .target import TargetTaxon
 
@@ -22,6 +29,7 @@ class CreationPlanner:
         self.target = reconciler.target
         self.policy = reconciler.policy
         self.new: dict[str, NewTaxon] = {}  # by name key, in creation order
+        self.synonyms: dict[str, NewTaxon] = {}  # archived names kept as synonyms of new accepted taxa
         self.placed: dict[str, TaxonRef | None] = {}  # archived name key -> its target (None: refused)
         self.synonym_links: list[tuple[str, str]] = []  # (new taxon name key, accepted name)
         self._levels: dict[
@@ -32,7 +40,7 @@ class CreationPlanner:
 
     @property
     def to_create(self) -> list[NewTaxon]:
-        return list(self.new.values())
+        return list(self.new.values()) + list(self.synonyms.values())  # synonyms after their accepted taxa
 
     def decide(
         self, taxon: ArchivedTaxon, parsed: ParsedName, result: MatchResult | None, blocker: TargetTaxon | None
@@ -64,25 +72,41 @@ class CreationPlanner:
             )
         taken = self._homonym_note(blocker)
         if self.policy is Policy.STRICT:
+            answer = ""
+            if result is not None:
+                elsewhere = self.r.lands_elsewhere(parsed, result)
+                answer = f" ({result.source}: {describe_answer(result)}" + (
+                    f"; {result.resolved_name} is not in the target either)" if elsewhere else ")"
+                )
             return refuse(
-                "not in the target taxonomy, and --taxa=strict creates nothing" + (f"; {taken}" if taken else "")
+                f"not in the target taxonomy{answer}, and --taxa=strict creates nothing"
+                + (f"; {taken}" if taken else "")
             )
         if self.policy is Policy.GBIF:
-            return self._decide_gbif(taxon, parsed, result)
+            return self._decide_gbif(taxon, parsed, result, blocker)
+        if self.r.lands_elsewhere(parsed, result):
+            decision = self._land_on_accepted(taxon, parsed, result, blocker)
+            if decision is not None:
+                return decision
         if blocker:
             return refuse(taken, [Divergence("homonym", taken)])
+        return self._create_from_archive(taxon, parsed, result)
+
+    def _create_from_archive(self, taxon, parsed, result) -> Decision:
+        """The archived taxon as the archive has it, under the archive's parent chain; the
+        matcher's key goes on it when the archive has none and the matcher knows exactly this name."""
         parent, divergences = self.plan_chain([(r, n, None) for r, n in taxon.parents], checklist="", source="archive")
         checklist = effective_checklist(taxon.gbif_key, taxon.gbif_checklist_key) if taxon.gbif_key else ""
         key, legacy = taxon.gbif_key, taxon.gbif_taxon_key
-        if (
+        matched_key = (
             not key
             and not legacy
-            and result
-            and result.match_type is MatchType.EXACT
-            and not result.synonym
-            and name_key(result.canonical_name) == parsed.key
-        ):
-            key, checklist = result.key, result.checklist_key  # the checklist vouches for exactly this name
+            and self.r.names_this_taxon(parsed, result)
+            and not self.r.lands_elsewhere(parsed, result)
+            and result.resolved_key
+        )
+        if matched_key:
+            key, checklist = result.resolved_key, result.checklist_key  # the checklist vouches for exactly this name
         spec = NewTaxon(
             name=parsed.taxon_name,
             rank=to_antenna_rank(self.r.rank_of(taxon, parsed)),
@@ -92,17 +116,66 @@ class CreationPlanner:
             gbif_taxon_key=legacy if legacy else legacy_key(checklist, key),
             parent=parent,
             source="archive",
+            archived_uuid=taxon.uuid,
         )
         self.new[parsed.key] = spec
         if taxon.synonym_of:
             self.synonym_links.append((parsed.key, taxon.synonym_of))
         note = "not in the target: created from the archive"
-        if result and result.matched and result.match_type is not MatchType.HIGHERRANK:
-            match = f"{result.match_type.value.lower()} match to {result.resolved_name}"
-            note += f" ({result.source}: {match}, not in the target)"
+        if result and result.matched:
+            note += f" ({result.source}: {describe_answer(result)}"
+            note += ", its key kept on it)" if matched_key else ")"
         return Decision(taxon, parsed, Method.CREATED, spec.ref, match=result, divergences=divergences, note=note)
 
-    def _decide_gbif(self, taxon, parsed, result) -> Decision:
+    def _land_on_accepted(self, taxon, parsed, result, blocker) -> Decision | None:
+        """The matcher's accepted taxon for an archived synonym or spelling variant, planned with
+        its key and classification since the target lacks it; the archived name kept as its
+        synonym or search name. None when the accepted name cannot be created here (held by a
+        homonym)."""
+        ref, divergences = self.plan_from_result(taxon, result)
+        if ref is None:
+            return None
+        accepted_key = parse_name(ref.name).key
+        kept = ""
+        if result.match_type is MatchType.FUZZY:
+            spec = self.new.get(accepted_key)
+            if spec is not None and normalize_spaces(taxon.name) not in spec.search_names:
+                self.new[accepted_key] = dataclasses.replace(
+                    spec,
+                    search_names=spec.search_names + (normalize_spaces(taxon.name),),
+                    archived_uuid=spec.archived_uuid or taxon.uuid,  # the same taxon, misspelt: its row's fields
+                )
+            kept = f"; the archived spelling kept as a search name of {ref.name}" if spec is not None else ""
+        elif blocker is not None:
+            kept = f"; not kept as a synonym: {self._homonym_note(blocker)}"
+        else:
+            if parsed.key not in self.synonyms:
+                accepted = self.new.get(accepted_key)
+                own_key = result.key if result.key != result.resolved_key else None
+                self.synonyms[parsed.key] = NewTaxon(
+                    name=parsed.taxon_name,
+                    rank=to_antenna_rank(self.r.rank_of(taxon, parsed)),
+                    author=taxon.author or parsed.authorship,
+                    **self._keys(result.checklist_key, own_key),
+                    parent=accepted.parent if accepted else None,
+                    synonym_of=ref,
+                    source="archive",
+                    role=Role.SYNONYM,
+                    archived_uuid=taxon.uuid,
+                )
+            kept = f"; the archived name recorded as a synonym of {ref.name}"
+        planned = self.new.get(accepted_key)
+        if planned is None:
+            how = "is in the target"
+        elif planned.role is Role.ACCEPTED:
+            how = "created with the matcher's key and classification"
+        else:
+            how = "created from the archive"
+        note = f"{result.source}: {describe_answer(result)}, which the target lacks: {ref.name} {how}{kept}"
+        method = Method.FUZZY if result.match_type is MatchType.FUZZY else Method.SYNONYM
+        return Decision(taxon, parsed, method, ref, match=result, divergences=divergences, note=note)
+
+    def _decide_gbif(self, taxon, parsed, result, blocker) -> Decision:
         refuse = lambda note: Decision(taxon, parsed, Method.REFUSED, match=result, note=note)
         if result is None or not result.matched:
             why = (
@@ -117,6 +190,10 @@ class CreationPlanner:
                 f"only a fuzzy match to {result.resolved_name} at confidence {result.confidence} "
                 f"(below {self.r.min_fuzzy_confidence})"
             )
+        if not higher and self.r.lands_elsewhere(parsed, result):
+            decision = self._land_on_accepted(taxon, parsed, result, blocker)
+            if decision is not None:
+                return decision
         ref, divergences = self.plan_from_result(taxon, result)
         if ref is None:
             return refuse(f"GBIF's {result.resolved_name} cannot be placed: " + "; ".join(str(d) for d in divergences))
@@ -130,19 +207,19 @@ class CreationPlanner:
                 divergences=divergences,
                 note=f"GBIF knows only the {result.rank.lower()} {result.resolved_name}: mapped there",
             )
-        note = f"created as GBIF has it ({result.source})"
-        if result.synonym:
-            note += f": the archived name is a synonym of {result.resolved_name}"
-        elif result.match_type is MatchType.FUZZY:
-            note += f": spelling variant of {result.resolved_name}"
+        planned = self.new.get(parse_name(ref.name).key)
+        if planned is not None and planned.role is Role.ACCEPTED:  # GBIF's own name for this archived taxon
+            self.new[parse_name(ref.name).key] = dataclasses.replace(
+                planned, role=Role.ARCHIVED, archived_uuid=planned.archived_uuid or taxon.uuid
+            )
         return Decision(
             taxon,
             parsed,
-            Method.CREATED if not ref.exists else Method.SYNONYM if result.synonym else Method.NAME,
+            Method.CREATED if not ref.exists else Method.NAME,
             ref,
             match=result,
             divergences=divergences,
-            note=note,
+            note=f"created as GBIF has it ({result.source}: {describe_answer(result)})",
         )
 
     # --- planning ------------------------------------------------------------------------------
@@ -154,8 +231,13 @@ class CreationPlanner:
         if found:
             return target_ref(found[0]), found[2]
         accepted = parse_name(result.resolved_name)
-        if accepted.key in self.new:
-            return self.new[accepted.key].ref, []
+        planned = self.new.get(accepted.key)
+        if planned is not None:
+            if result.resolved_key and not (planned.gbif_key or planned.gbif_taxon_key):
+                self.new[accepted.key] = dataclasses.replace(
+                    planned, **self._keys(result.checklist_key, result.resolved_key)
+                )
+            return planned.ref, []
         for candidate in self.target.by_name(result.resolved_name):  # the name is held by another taxon
             return None, [Divergence("homonym", self._homonym_note(candidate))]
         chain = [(r, n, k) for r, n, k in result.higher_taxa if r in ANTENNA_RANKS]
@@ -164,11 +246,10 @@ class CreationPlanner:
             name=accepted.taxon_name or result.resolved_name,
             rank=to_antenna_rank(result.rank),
             author=result.resolved_authorship,
-            gbif_key=result.resolved_key,
-            gbif_checklist_key=result.checklist_key if result.resolved_key else "",
-            gbif_taxon_key=legacy_key(result.checklist_key, result.resolved_key),
+            **self._keys(result.checklist_key, result.resolved_key),
             parent=parent,
             source=result.source,
+            role=Role.ACCEPTED,
         )
         self.new[accepted.key] = spec
         return spec.ref, divergences
@@ -196,15 +277,22 @@ class CreationPlanner:
             spec = NewTaxon(
                 name=name,
                 rank=to_antenna_rank(rank),
-                gbif_key=key,
-                gbif_checklist_key=checklist if key else "",
-                gbif_taxon_key=legacy_key(checklist, key),
+                **self._keys(checklist, key),
                 parent=parent,
                 source=source,
+                role=Role.PARENT,
             )
             self.new[name_key(parse_name(name).taxon_name or name)] = spec
             parent = spec.ref
         return parent, divergences
+
+    @staticmethod
+    def _keys(checklist: str, key: str | None) -> dict:
+        """A new taxon's key fields: the key with its checklist, and upstream's integer field
+        when it is a Backbone key."""
+        return dict(
+            gbif_key=key, gbif_checklist_key=checklist if key else "", gbif_taxon_key=legacy_key(checklist, key)
+        )
 
     def _find_level(self, above, rank, name, key, checklist) -> tuple[TaxonRef | None, str]:
         """(the taxon for this level if it exists or is planned, else None; a homonym note)."""
@@ -264,3 +352,17 @@ class CreationPlanner:
 
 def target_ref(taxon: TargetTaxon) -> TaxonRef:
     return TaxonRef(taxon.name, taxon.rank, taxon.id)
+
+
+def describe_answer(result: MatchResult) -> str:
+    """The matcher's answer in a few words, with the key: "synonym of Ancylis geminana (5771236)"."""
+    key = f" ({result.resolved_key})" if result.resolved_key else ""
+    if not result.matched:
+        return "no match" + (f": {result.note}" if result.note else "")
+    if result.match_type is MatchType.HIGHERRANK:
+        return f"only the {result.rank.lower()} {result.resolved_name}{key}"
+    if result.synonym:
+        return f"synonym of {result.resolved_name}{key}"
+    if result.match_type is MatchType.FUZZY:
+        return f"spelling variant of {result.resolved_name}{key}, confidence {result.confidence}"
+    return f"exact match{key}"

@@ -78,6 +78,15 @@ class TaxonRef:
         return self.id is not None
 
 
+class Role(str, enum.Enum):
+    """Why a taxon is created."""
+
+    ARCHIVED = "archived"  # an archived taxon: from the archive, or as GBIF has it under the same name
+    ACCEPTED = "accepted"  # the matcher's taxon for an archived synonym, spelling variant or bare placement
+    SYNONYM = "synonym"  # an archived name the matcher calls a synonym, kept as one of its accepted taxon
+    PARENT = "parent"  # a level of a parent chain
+
+
 @dataclass(frozen=True)
 class NewTaxon:
     name: str
@@ -89,6 +98,9 @@ class NewTaxon:
     parent: TaxonRef | None = None
     synonym_of: TaxonRef | None = None
     source: str = ""  # "archive" or the matcher that vouched for it
+    role: Role = Role.ARCHIVED
+    archived_uuid: str = ""  # the archived taxon whose row (fields, and UUID under the same name) it is made from
+    search_names: tuple[str, ...] = ()  # archived spellings that name it (spelling variants)
 
     @property
     def ref(self) -> TaxonRef:
@@ -116,7 +128,11 @@ class Decision:
 
     @property
     def outcome(self) -> str:
-        return {Method.CREATED: "created", Method.REFUSED: "refused"}.get(self.method, "mapped")
+        """refused; created (its taxon is created by this import, whatever the method that chose
+        it: a synonym can land on an accepted taxon created from the matcher's answer); mapped."""
+        if self.method is Method.REFUSED:
+            return "refused"
+        return "created" if self.target is not None and not self.target.exists else "mapped"
 
     @property
     def confidence(self) -> int | None:
@@ -154,4 +170,6 @@ class Reconciliation:
             counts[decision.method.value] += 1
         counts["divergent"] = sum(1 for d in self.decisions if d.divergences)
         counts["taxa_to_create"] = len(self.to_create)
+        for role in Role:
+            counts[f"to_create_{role.value}"] = sum(1 for t in self.to_create if t.role is role)
         return counts

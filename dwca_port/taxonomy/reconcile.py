@@ -59,7 +59,7 @@ class Reconciler:
         self.target = target
         self.policy = Policy(policy)
         if self.policy is Policy.GBIF and matcher is None:
-            raise PolicyError("--taxa=gbif needs a matcher: give --checklist backbone|col-xr|PATH")
+            raise PolicyError("--taxa=gbif needs a matcher: give --checklist backbone|col-xr|PATH or --gbif-url URL")
         if fallback is not None and matcher is not None:
             matcher = FallbackMatcher(matcher, fallback)
         self.matcher = matcher if self.policy is not Policy.CREATE else None
@@ -100,7 +100,13 @@ class Reconciler:
                     decisions[position] = decision
 
         planner = CreationPlanner(self, decisions, taxa)
-        for position in sorted((p for p in range(len(taxa)) if p not in decisions), key=lambda p: len(taxa[p].parents)):
+        # Parents first; at each depth, the names the matcher sends elsewhere (synonyms, variants)
+        # last, so an accepted name the archive holds too is created from the archive.
+        undecided = sorted(
+            (p for p in range(len(taxa)) if p not in decisions),
+            key=lambda p: (len(taxa[p].parents), self.lands_elsewhere(parsed[taxa[p].name], results.get(p))),
+        )
+        for position in undecided:
             decisions[position] = planner.decide(
                 taxa[position], parsed[taxa[position].name], results.get(position), blockers.get(position)
             )
@@ -140,23 +146,14 @@ class Reconciler:
                                 "name", f"the key names {candidate.name} in the target, {taxon.name} in the archive"
                             )
                         )
-                    return Decision(
-                        taxon, parsed, Method.KEY, target_ref(candidate), divergences=divergences, note=note
-                    ), None
+                    return self._on_target(taxon, parsed, Method.KEY, candidate, divergences, note), None
 
         blocker = None
         for candidate in self._by_name_preferring_exact(taxon.name, parsed):
             compatible, divergences = self.compare(taxon, parsed, candidate)
             if compatible:
                 divergences += self._key_divergences(taxon, candidate)
-                return Decision(
-                    taxon,
-                    parsed,
-                    Method.NAME,
-                    target_ref(candidate),
-                    divergences=divergences,
-                    note="same canonical name",
-                ), None
+                return self._on_target(taxon, parsed, Method.NAME, candidate, divergences, "same canonical name"), None
             blocker = blocker or candidate
 
         if taxon.synonym_of:
@@ -173,6 +170,36 @@ class Reconciler:
                         note=f"the archive lists it as a synonym of {taxon.synonym_of}",
                     ), blocker
         return None, blocker
+
+    def _on_target(
+        self,
+        taxon: ArchivedTaxon,
+        parsed: ParsedName,
+        method: Method,
+        candidate: TargetTaxon,
+        divergences: list[Divergence],
+        note: str,
+    ) -> Decision:
+        """The decision for a target taxon found by key or name. A name the target keeps as a
+        synonym lands on its accepted taxon, unless the archive calls it a synonym itself: then
+        its rows stay on the synonym, as the source instance had them."""
+        accepted = self.accepted_here(candidate)
+        if accepted is not candidate and not taxon.synonym_of:
+            method, note = Method.SYNONYM, f"{note}; a synonym of {accepted.name} in the target"
+        else:
+            accepted = candidate
+        return Decision(taxon, parsed, method, target_ref(accepted), divergences=divergences, note=note)
+
+    def accepted_here(self, candidate: TargetTaxon) -> TargetTaxon:
+        """The target's accepted taxon for `candidate` (its synonym_of links followed)."""
+        seen = {candidate.id}
+        while candidate.synonym_of_id is not None and candidate.synonym_of_id not in seen:
+            accepted = self.target.get(candidate.synonym_of_id)
+            if accepted is None:
+                break
+            seen.add(accepted.id)
+            candidate = accepted
+        return candidate
 
     def _by_name_preferring_exact(self, name: str, parsed: ParsedName) -> list[TargetTaxon]:
         if not parsed.taxon_name:
@@ -199,18 +226,33 @@ class Reconciler:
         answers = self.matcher.match_many(distinct, progress=self.say)  # MatcherUnavailable propagates: nothing written
         return {p: answers[q] for p, q in queries.items() if q is not None}
 
-    def _from_match(self, taxon: ArchivedTaxon, parsed: ParsedName, result: MatchResult) -> Decision | None:
+    def names_this_taxon(self, parsed: ParsedName, result: MatchResult | None) -> bool:
+        """Whether the matcher's answer says which taxon the archived name means (exact, a
+        synonym with its accepted name, a variant above the confidence threshold), rather than
+        only where to place it or nothing."""
         if (
-            not result.matched
+            result is None
+            or not result.matched
             or result.match_type is MatchType.HIGHERRANK
             or parsed.match_is_placement_only
             or parsed.kind is NameKind.HIGHER
             and name_key(result.canonical_name) != parsed.key
         ):
-            return None
+            return False
         if result.match_type is MatchType.FUZZY and result.confidence < self.min_fuzzy_confidence:
-            return None
-        if result.synonym and not result.accepted_key and not result.accepted_name:
+            return False
+        return not (result.synonym and not result.accepted_key and not result.accepted_name)
+
+    def lands_elsewhere(self, parsed: ParsedName, result: MatchResult | None) -> bool:
+        """The answer sends the archived name to another accepted name (a synonym, a variant)."""
+        return (
+            self.names_this_taxon(parsed, result)
+            and (result.synonym or result.match_type is MatchType.FUZZY)
+            and name_key(result.resolved_name) != parsed.key
+        )
+
+    def _from_match(self, taxon: ArchivedTaxon, parsed: ParsedName, result: MatchResult) -> Decision | None:
+        if not self.names_this_taxon(parsed, result):
             return None
         found = self.target_for_result(taxon, result)
         if not found:
@@ -228,15 +270,18 @@ class Reconciler:
         """The target's taxon for the matcher's accepted taxon: by its key, else by its name."""
         accepted = parse_name(result.resolved_name)
         for key in dict.fromkeys(k for k in (result.resolved_key, result.key) if k):
-            for candidate in self.target.by_key(result.checklist_key, key):
+            # Antenna's list gives a synonym its accepted taxon's key: the accepted one first.
+            for candidate in sorted(
+                self.target.by_key(result.checklist_key, key), key=lambda c: c.synonym_of_id is not None
+            ):
                 if ranks_agree(result.rank, candidate.rank):
                     compatible, divergences = self.compare(taxon, accepted, candidate, check_rank=False)
                     if compatible:
-                        return candidate, Method.KEY, divergences
+                        return self.accepted_here(candidate), Method.KEY, divergences
         for candidate in self.target.by_name(result.resolved_name):
             compatible, divergences = self.compare(taxon, accepted, candidate, check_rank=False)
             if compatible and ranks_agree(result.rank, candidate.rank):
-                return candidate, Method.NAME, divergences
+                return self.accepted_here(candidate), Method.NAME, divergences
         return None
 
     def _result_lookups(self, results: Iterable[MatchResult]) -> tuple[set[str], set[tuple[str, str]]]:

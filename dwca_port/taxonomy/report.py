@@ -10,7 +10,7 @@ import os
 from typing import IO
 
 from .checklists import describe
-from .decisions import Decision, Method, Reconciliation
+from .decisions import Decision, Method, Reconciliation, Role
 
 COLUMNS = (
     "archived_uuid",
@@ -99,9 +99,13 @@ def as_json(result: Reconciliation) -> dict:
                 "author": t.author,
                 "gbif_key": t.gbif_key,
                 "gbif_checklist_key": t.gbif_checklist_key,
+                "gbif_taxon_key": t.gbif_taxon_key,
                 "parent": t.parent.name if t.parent else None,
                 "synonym_of": t.synonym_of.name if t.synonym_of else None,
+                "search_names": list(t.search_names),
+                "role": t.role.value,
                 "source": t.source,
+                "archived_uuid": t.archived_uuid or None,
             }
             for t in result.to_create
         ],
@@ -124,6 +128,14 @@ _LABELS = (
 )
 
 
+_ROLES = (
+    (Role.ARCHIVED, "archived taxa"),
+    (Role.ACCEPTED, "accepted taxa from the matcher"),
+    (Role.SYNONYM, "archived names kept as synonyms"),
+    (Role.PARENT, "higher taxa of parent chains"),
+)
+
+
 def summary(result: Reconciliation) -> str:
     counts = result.counts()
     parts = [f"{counts[m.value]:,} {label}" for m, label in _LABELS if counts[m.value]]
@@ -132,13 +144,19 @@ def summary(result: Reconciliation) -> str:
         + (", ".join(parts) or "nothing to do")
         + "."
     ]
-    if counts["taxa_to_create"]:
-        extra = counts["taxa_to_create"] - counts[Method.CREATED.value]
+    landed = [d for d in result.decisions if d.outcome == "created" and d.method is not Method.CREATED]
+    if landed:
         lines.append(
-            f"{counts['taxa_to_create']:,} taxa to create"
-            + (f", {extra:,} of them higher taxa of parent chains" if extra > 0 else "")
-            + "."
+            f"{len(landed):,} archived taxa land on accepted taxa created from the matcher's answer, with its "
+            "key (synonyms, spelling variants, placements): see the report."
         )
+    if counts["taxa_to_create"]:
+        kinds = [
+            f"{counts['to_create_' + role.value]:,} {label}"
+            for role, label in _ROLES
+            if counts["to_create_" + role.value]
+        ]
+        lines.append(f"{counts['taxa_to_create']:,} taxa to create: {', '.join(kinds)}.")
     if counts["divergent"]:
         lines.append(
             f"{counts['divergent']:,} taxa differ between the archive and the target (rank, parent, key or "

@@ -87,9 +87,14 @@ def test_lookups_are_set_wise(django_assert_max_num_queries):
         result = Reconciler(target, Policy.MATCH).reconcile(archive)
     assert target.unprefetched_lookups == 0
     methods = [d.method for d in result.decisions]
-    assert methods.count(Method.KEY) == 300 - sum(1 for e in entries[:300] if not e.get("gbif_taxon_key"))
+    # A name the target keeps as a synonym lands on its accepted taxon (method synonym).
+    synonyms = {e["species"] for e in entries if e.get("synonym_of") in {x["species"] for x in entries}}
+    keyed = [d for d in result.decisions[:300] if d.archived.gbif_taxon_key]
+    assert {d.method for d in keyed if d.archived.name not in synonyms} == {Method.KEY}
+    assert {d.method for d in keyed if d.archived.name in synonyms} == {Method.SYNONYM}
+    assert len(keyed) == 300 - sum(1 for e in entries[:300] if not e.get("gbif_taxon_key"))
     assert methods.count(Method.CREATED) == 2
-    assert all(m in (Method.KEY, Method.NAME, Method.CREATED) for m in methods)
+    assert all(m in (Method.KEY, Method.NAME, Method.SYNONYM, Method.CREATED) for m in methods)
 
 
 def test_target_names_with_authorship_are_found_by_canonical_name():
@@ -101,13 +106,24 @@ def test_target_names_with_authorship_are_found_by_canonical_name():
     assert (result.decisions[0].method, result.decisions[0].target.name) == (Method.NAME, "Mythimna obsoleta Hb.")
 
 
-def test_synonym_links_of_the_target_are_kept():
+def test_synonyms_of_the_target_lead_to_their_accepted_taxon():
     entries = [e for e in ANTENNA_TAXA if e["species"] in ("Acleris effractana", "Acleris emargana")]
     load_antenna_taxonomy(entries)
-    target = DjangoTargetTaxonomy()
-    result = Reconciler(target, Policy.STRICT).reconcile([archived_from(e) for e in entries])
-    # both carry the accepted key in Antenna's list; each maps onto its own name
-    assert [(d.method, d.target.name) for d in result.decisions] == [(Method.KEY, e["species"]) for e in entries]
+    synonym, accepted = sorted(entries, key=lambda e: e["species"] != "Acleris effractana")
+    # Both carry the accepted key in Antenna's list. An archive that does not know the synonym
+    # lands on the accepted taxon; one that calls it a synonym itself keeps its rows on it.
+    unaware = Reconciler(DjangoTargetTaxonomy(), Policy.STRICT).reconcile([archived_from(e) for e in entries])
+    assert [(d.method, d.target.name) for d in unaware.decisions] == [
+        (Method.SYNONYM, "Acleris emargana") if e is synonym else (Method.KEY, "Acleris emargana") for e in entries
+    ]
+    assert "a synonym of Acleris emargana in the target" in unaware.decisions[entries.index(synonym)].note
+    aware = Reconciler(DjangoTargetTaxonomy(), Policy.STRICT).reconcile(
+        [archived_from(synonym, synonym_of="Acleris emargana"), archived_from(accepted)]
+    )
+    assert [(d.method, d.target.name) for d in aware.decisions] == [
+        (Method.KEY, "Acleris effractana"),
+        (Method.KEY, "Acleris emargana"),
+    ]
 
 
 def test_missing_taxa_are_created_in_bulk_with_their_chains(django_assert_max_num_queries):

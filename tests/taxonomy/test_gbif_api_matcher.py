@@ -171,7 +171,7 @@ def test_a_hanging_server_times_out(api_matcher, replay):
     replay.fail("hang")
     matcher = api_matcher("v1", retries=1, timeout=(1.0, 0.3))
     started = time.monotonic()
-    with pytest.raises(MatcherUnavailable, match="no answer within 0.3s"):
+    with pytest.raises(MatcherUnavailable, match="no answer within 0.3 s"):
         matcher.match(Query("Catocala ultronia"))
     assert time.monotonic() - started < 5
 

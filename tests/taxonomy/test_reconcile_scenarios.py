@@ -4,6 +4,7 @@
 import pytest
 
 from dwca_port.taxonomy.checklists import BACKBONE, COL_XR
+from dwca_port.taxonomy.decisions import Role
 from dwca_port.taxonomy.errors import MatcherUnavailable, PolicyError, TaxaRefused
 from dwca_port.taxonomy.reconcile import ArchivedTaxon, Method, Policy, Reconciler
 from dwca_port.taxonomy.target import InMemoryTargetTaxonomy
@@ -28,6 +29,10 @@ def target():
     target = InMemoryTargetTaxonomy()
     target.add_chain(LEPIDOPTERA)
     return target
+
+
+def landing(decision) -> tuple:
+    return decision.method, decision.outcome, decision.target.name
 
 
 def reconcile(target, archived_taxa, policy=Policy.MATCH, matcher=None, **options):
@@ -212,6 +217,105 @@ def test_no_match(target, api_matcher):
     assert refused.method is Method.REFUSED and "GBIF does not know Ypsolopha dentiferella" in refused.note
 
 
+# --- names the matcher knows and the target lacks (issue 14) ------------------------------------
+
+
+def test_an_exact_match_the_target_lacks_is_created_with_the_matchers_key(target, local_matcher, api_matcher):
+    taxa = [species("Acentria ephemerella", LEPIDOPTERA + (("FAMILY", "Crambidae"),))]  # GBIF: EXACT 4531687
+    for matcher in (local_matcher, api_matcher("v1")):
+        result = reconcile(target, taxa, Policy.MATCH, matcher)
+        decision = result.decisions[0]
+        assert landing(decision) == (Method.CREATED, "created", "Acentria ephemerella")
+        assert "exact match (4531687), its key kept on it" in decision.note
+        spec = result.to_create[-1]
+        assert (spec.gbif_key, spec.gbif_checklist_key, spec.gbif_taxon_key) == ("4531687", BACKBONE, 4531687)
+        assert (spec.role, spec.archived_uuid, spec.parent.name) == (
+            Role.ARCHIVED,
+            "uuid-Acentria ephemerella",
+            "Acentria",
+        )
+
+
+def test_the_archives_own_key_is_kept_over_the_matchers(target, api_matcher):
+    taxa = [species("Acentria ephemerella", LEPIDOPTERA, gbif_key="Q123", gbif_checklist_key=COL_XR)]
+    spec = reconcile(target, taxa, Policy.MATCH, api_matcher("v1")).to_create[-1]
+    assert (spec.gbif_key, spec.gbif_checklist_key, spec.gbif_taxon_key) == ("Q123", COL_XR, None)
+
+
+@pytest.mark.parametrize("policy", [Policy.MATCH, Policy.GBIF])
+def test_a_synonym_whose_accepted_name_the_target_lacks(target, local_matcher, api_matcher, policy):
+    taxa = [species("Ancylis diminuatana", TORTRICIDAE)]  # GBIF: synonym of Ancylis geminana 5771236
+    for matcher in (local_matcher, api_matcher("v1")):
+        result = reconcile(target, taxa, policy, matcher)
+        decision = result.decisions[0]
+        assert landing(decision) == (Method.SYNONYM, "created", "Ancylis geminana")
+        assert "synonym of Ancylis geminana (5771236), which the target lacks" in decision.note
+        assert "the archived name recorded as a synonym of Ancylis geminana" in decision.note
+        created = {t.name: t for t in result.to_create}
+        accepted, synonym = created["Ancylis geminana"], created["Ancylis diminuatana"]
+        assert (accepted.gbif_key, accepted.gbif_taxon_key, accepted.role, accepted.parent.name) == (
+            "5771236",
+            5771236,
+            Role.ACCEPTED,
+            "Ancylis",
+        )
+        assert (synonym.synonym_of, synonym.role, synonym.archived_uuid) == (
+            accepted.ref,
+            Role.SYNONYM,
+            "uuid-Ancylis diminuatana",
+        )
+        assert result.to_create.index(synonym) > result.to_create.index(accepted)  # linked after
+
+
+def test_a_spelling_variant_whose_accepted_name_the_target_lacks(target, api_matcher):
+    result = reconcile(target, [species("Olethreutes lacunanum", TORTRICIDAE)], Policy.MATCH, api_matcher("v1"))
+    decision = result.decisions[0]
+    assert landing(decision) == (Method.FUZZY, "created", "Olethreutes lacunana")
+    accepted = next(t for t in result.to_create if t.name == "Olethreutes lacunana")
+    assert (accepted.gbif_key, accepted.search_names) == ("1742113", ("Olethreutes lacunanum",))
+    assert not any(t.name == "Olethreutes lacunanum" for t in result.to_create)  # a misspelling is no taxon
+    assert "the archived spelling kept as a search name of Olethreutes lacunana" in decision.note
+
+
+def test_an_accepted_name_the_archive_holds_too_is_created_from_the_archive(target, api_matcher, replay):
+    replay.unknown = "none"  # GBIF was never asked about Ancylis geminana itself: its NONE answer
+    taxa = [species("Ancylis diminuatana", TORTRICIDAE), species("Ancylis geminana", TORTRICIDAE, author="(Walker)")]
+    result = reconcile(target, taxa, Policy.MATCH, api_matcher("v1"))
+    synonym, accepted = result.decisions
+    assert (synonym.method, synonym.target.name, accepted.method) == (
+        Method.SYNONYM,
+        "Ancylis geminana",
+        Method.CREATED,
+    )
+    created = {t.name: t for t in result.to_create}
+    assert created["Ancylis geminana"].archived_uuid == "uuid-Ancylis geminana"
+    # the archive's row, with the key GBIF gave for the synonym's accepted name
+    assert (created["Ancylis geminana"].author, created["Ancylis geminana"].gbif_key) == ("(Walker)", "5771236")
+    assert "created from the archive" in synonym.note
+
+
+def test_strict_and_create_keep_out_of_it(target, api_matcher, replay):
+    taxa = [species("Ancylis diminuatana", TORTRICIDAE)]
+    refused = reconcile(target, taxa, Policy.STRICT, api_matcher("v1")).decisions[0]
+    assert refused.method is Method.REFUSED
+    assert "synonym of Ancylis geminana (5771236); Ancylis geminana is not in the target either" in refused.note
+    replay.requests.clear()
+    result = reconcile(target, taxa, Policy.CREATE, api_matcher("v1"))
+    assert (result.decisions[0].method, result.decisions[0].target.name) == (Method.CREATED, "Ancylis diminuatana")
+    assert result.to_create[-1].synonym_of is None and replay.match_requests == 0
+
+
+def test_a_name_the_target_keeps_as_a_synonym_lands_on_its_accepted_taxon(target, api_matcher):
+    target.add_chain(TORTRICIDAE + (("GENUS", "Ancylis"), ("SPECIES", "Ancylis geminana")))
+    target.add("Ancylis diminuatana", "SPECIES", parent="Ancylis", synonym_of="Ancylis geminana")
+    decision = reconcile(target, [species("Ancylis diminuatana", TORTRICIDAE)]).decisions[0]
+    assert (decision.method, decision.target.name) == (Method.SYNONYM, "Ancylis geminana")
+    # An archive that calls it a synonym itself keeps its rows on the synonym, as its source had them.
+    own = species("Ancylis diminuatana", TORTRICIDAE, synonym_of="Ancylis geminana")
+    decision = reconcile(target, [own]).decisions[0]
+    assert (decision.method, decision.target.name) == (Method.NAME, "Ancylis diminuatana")
+
+
 # --- --taxa=gbif ------------------------------------------------------------------------------
 
 
@@ -223,15 +327,23 @@ def test_gbif_policy_needs_a_matcher(target):
 def test_gbif_policy_creates_the_accepted_taxon_with_gbifs_classification(target, api_matcher):
     result = reconcile(target, [species("Cenopis mesospila", TORTRICIDAE)], Policy.GBIF, api_matcher("v1"))
     decision = result.decisions[0]
-    assert decision.method is Method.CREATED and decision.target.name == "Sparganothis reticulatana"
-    assert "synonym of Sparganothis reticulatana" in decision.note
+    assert landing(decision) == (Method.SYNONYM, "created", "Sparganothis reticulatana")
+    assert "synonym of Sparganothis reticulatana (1739680)" in decision.note
     created = {t.name: t for t in result.to_create}
-    assert set(created) == {"Tortricidae", "Sparganothis", "Sparganothis reticulatana"}
+    assert set(created) == {"Tortricidae", "Sparganothis", "Sparganothis reticulatana", "Cenopis mesospila"}
     accepted = created["Sparganothis reticulatana"]
-    assert (accepted.gbif_key, accepted.gbif_checklist_key, accepted.parent.name) == (
+    assert (accepted.gbif_key, accepted.gbif_checklist_key, accepted.parent.name, accepted.role) == (
         "1739680",
         BACKBONE,
         "Sparganothis",
+        Role.ACCEPTED,
+    )
+    synonym = created["Cenopis mesospila"]  # the archived name, kept as GBIF's synonym
+    assert (synonym.synonym_of.name, synonym.parent.name, synonym.role, synonym.archived_uuid) == (
+        "Sparganothis reticulatana",
+        "Sparganothis",
+        Role.SYNONYM,
+        "uuid-Cenopis mesospila",
     )
     assert created["Tortricidae"].parent.name == "Lepidoptera" and created["Tortricidae"].parent.exists
 

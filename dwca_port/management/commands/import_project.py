@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from dwca_port.importer import CONFLICT_MODES, ImportOptions, ImportRefused, import_project
@@ -95,26 +97,67 @@ class Command(BaseCommand):
 
 
 def add_taxa_arguments(parser) -> None:
-    """--taxa, --checklist, --gbif-url: how the archive's taxa are mapped (shared with reconcile_taxa)."""
+    """--taxa, --checklist, --gbif-url, --gbif-timeout, --gbif-attempts: how the archive's taxa are
+    mapped (shared with reconcile_taxa)."""
     parser.add_argument(
         "--taxa",
         choices=POLICIES,
         default="match",
-        help="Archived taxa not found here by key or name: match (default: ask the matcher if a "
-        "--checklist is given, else create them from the archive), gbif (create only what GBIF "
-        "knows, as GBIF has it; needs --checklist), create (create from the archive, no matcher) "
-        "or strict (create nothing: refuse the import if a taxon cannot be mapped).",
+        help="Archived taxa not found here by key or name: match (default: ask the matcher when there is "
+        "one; a name it knows is created with its key, a synonym or misspelling lands on its accepted "
+        "taxon, created with its key if missing; else, and without a matcher, created from the archive), "
+        "gbif (create only what GBIF knows, as GBIF has it; needs a matcher), create (create them from "
+        "the archive under their archived names; no matcher is asked) or strict (create nothing: refuse "
+        "the import if a taxon cannot be mapped).",
     )
     parser.add_argument(
         "--checklist",
         metavar="backbone|col-xr|PATH",
         help="The matcher: the GBIF Backbone or Catalogue of Life XR through the GBIF species-match "
-        "API, or a local checklist (a Taxon-core DwC-A or its index). Default: no matcher.",
+        "API, or a local checklist (a Taxon-core DwC-A or its index). A matcher is used when --checklist "
+        "or --gbif-url is given, with every --taxa but create; neither: no matcher.",
     )
     parser.add_argument(
-        "--gbif-url", metavar="URL", help="The GBIF API or a self-hosted matching-ws (default https://api.gbif.org)."
+        "--gbif-url",
+        metavar="URL",
+        help="The GBIF species-match API or a self-hosted matching-ws (default https://api.gbif.org); "
+        "given alone, it means --checklist backbone at that URL.",
     )
+    parser.add_argument(
+        "--gbif-timeout",
+        metavar="SECONDS",
+        type=_positive(float),
+        help="Seconds to wait for the GBIF API to connect and to answer each request (default "
+        f"{settings.TAXA_MATCHER_TIMEOUT:g}, settings.TAXA_MATCHER_TIMEOUT).",
+    )
+    parser.add_argument(
+        "--gbif-attempts",
+        metavar="N",
+        type=_positive(int),
+        help="Requests per name before GBIF counts as unavailable and the import is refused, nothing "
+        f"written (default {settings.TAXA_MATCHER_ATTEMPTS}, settings.TAXA_MATCHER_ATTEMPTS). A GBIF that "
+        "stops answering fails after about attempts x timeout seconds, plus 1 s, 2 s... between attempts.",
+    )
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0:
+            raise argparse.ArgumentTypeError(f"must be a positive {'number' if kind is float else 'integer'}: {text!r}")
+        return value
+
+    return parse
 
 
 def taxa_settings(options: dict) -> TaxaSettings:
-    return TaxaSettings(policy=options["taxa"], checklist=options["checklist"], gbif_url=options["gbif_url"])
+    return TaxaSettings(
+        policy=options["taxa"],
+        checklist=options["checklist"],
+        gbif_url=options["gbif_url"],
+        timeout=options.get("gbif_timeout"),
+        attempts=options.get("gbif_attempts"),
+    )

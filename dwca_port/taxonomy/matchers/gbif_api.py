@@ -16,7 +16,7 @@ from ..ranks import HINT_RANKS, is_known
 from .base import Matcher, Progress
 from .cache import MatchCache, default_cache_path
 from .gbif_responses import decode_v1, decode_v2
-from .polite_http import PoliteSession
+from .polite_http import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, PoliteSession
 from .result import MatchResult, Query
 
 GBIF_API = "https://api.gbif.org"
@@ -45,8 +45,8 @@ class GbifApiMatcher(Matcher):
         checklist_key: str = BACKBONE,
         *,
         cache: MatchCache | str | os.PathLike | None = _USE_DEFAULT_CACHE,
-        timeout=(5.0, 30.0),
-        retries: int = 3,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_ATTEMPTS - 1,
         backoff: float = 1.0,
         max_requests_per_second: float = 10.0,
         strict: bool = False,

@@ -12,6 +12,11 @@ import requests
 from ..errors import MatcherUnavailable
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+# GBIF answers a species match in well under a second; a server that has not answered in 10 s is
+# in trouble. Three attempts ride out a blip; a GBIF that stops answering fails in about
+# 3 x 10 s plus the 1 s and 2 s waits between attempts.
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_ATTEMPTS = 3
 USER_AGENT = "antenna-dwca-port/0.1 (taxon reconciliation; +https://github.com/RolnickLab/antenna)"
 
 
@@ -19,8 +24,8 @@ class PoliteSession:
     def __init__(
         self,
         *,
-        timeout: float | tuple[float, float] = (5.0, 30.0),
-        retries: int = 3,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_ATTEMPTS - 1,
         backoff: float = 1.0,
         max_backoff: float = 60.0,
         max_requests_per_second: float = 10.0,
@@ -77,8 +82,9 @@ class PoliteSession:
             if attempt <= self.retries:
                 delay = retry_after if retry_after is not None else self.backoff * 2 ** (attempt - 1)
                 time.sleep(min(self.max_backoff, max(0.0, delay)))
+        attempts = self.retries + 1
         raise MatcherUnavailable(
-            f"{self.source}: {failure} after {self.retries + 1} attempts ({url})",
+            f"{self.source}: {failure} after {attempts} attempt{'s' if attempts != 1 else ''} ({url})",
             source=self.source,
             url=url,
             status=status,
@@ -97,7 +103,7 @@ class PoliteSession:
             time.sleep(wait)
 
     def _timeout_text(self) -> str:
-        return f"{self.timeout[1]}s" if isinstance(self.timeout, tuple) else f"{self.timeout}s"
+        return f"{self.timeout[1] if isinstance(self.timeout, tuple) else self.timeout:g} s"
 
 
 def _seconds(value: str | None) -> float | None:
