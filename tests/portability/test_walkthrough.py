@@ -143,8 +143,14 @@ def _csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def _r_with_readr() -> bool:
+    if shutil.which("Rscript") is None:
+        return False
+    return subprocess.run(["Rscript", "-e", "library(readr)"], capture_output=True, timeout=60).returncode == 0
+
+
 @pytest.mark.skipif(
-    shutil.which("Rscript") is None, reason="Rscript is not installed (.ci/run installs R if apt works)"
+    not _r_with_readr(), reason="Rscript with readr is not installed (.ci/run installs both if apt works)"
 )
 def test_the_walkthrough_in_r_gives_the_database_numbers(archive, truth, tmp_path):
     _r_results(archive, tmp_path)
