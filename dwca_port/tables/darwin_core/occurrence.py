@@ -38,7 +38,7 @@ ARTHROPOD_CLASSES = {
         "Plecoptera Odonata Blattodea Megaloptera Psocodea Mantodea Raphidioptera Mecoptera Dermaptera "
         "Thysanoptera Siphonaptera Phasmida Embioptera Strepsiptera Zygentoma Archaeognatha"
     ),
-    "Arachnida": "Araneae Opiliones Acari Pseudoscorpiones",
+    "Arachnida": "Araneae Opiliones Pseudoscorpiones",
 }
 CLASS_OF_ORDER = {order: name for name, orders in ARTHROPOD_CLASSES.items() for order in orders.split()}
 
