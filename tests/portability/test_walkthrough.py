@@ -20,6 +20,7 @@ from dwca.read import DwCAReader
 from ami.main.models import Detection, Event
 from dwca_port.tables.base import GBIF_PROFILE
 from dwca_port.tables.context import ExportContext
+from tests.portability.helpers import members
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +93,10 @@ def test_the_walkthrough_in_pandas_gives_the_database_numbers(archive, truth):
     namespace: dict = {}
     for block in code_blocks("python"):
         exec(compile(block.replace(PLACEHOLDER, repr(str(archive))), str(WALKTHROUGH), "exec"), namespace)
+
+    for name, member in (("events", "event.txt"), ("occurrences", "occurrence.txt"), ("humboldt", "humboldt.txt")):
+        assert len(namespace[name]) == len(members(archive)[member].decode().splitlines()) - 1  # every row
+    assert len(namespace["measurements"]) == len(members(archive)["measurementorfact.txt"].splitlines()) - 1
 
     counts = namespace["species_counts"]
     found = Counter({(row.locationID, row.night, row.scientificName): row.individuals for row in counts.itertuples()})
