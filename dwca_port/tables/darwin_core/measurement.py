@@ -187,8 +187,9 @@ def _measure_sql(measure: Measure) -> str:
     return ", ".join(map(literal, (measure.type, measure.type_id, measure.unit[0], measure.unit[1])))
 
 
-def _box_sql() -> str:
-    """Rows (k3, measure, value) of each detection's box, as _box computes them."""
+def _box_sql() -> tuple[str, str]:
+    """As _box computes them: the SELECT of each well-formed box's corners and its capture's size,
+    and the VALUES of its four rows (k3, measure, value) over that SELECT's columns."""
     corners = ", ".join(f"(dets.bbox->>{i})::float8 AS {name}" for i, name in enumerate(("x1", "y1", "x2", "y2")))
     inside = (
         "b.width > 0 AND b.height > 0 AND 0 <= b.x1 AND b.x1 < b.x2 AND b.x2 <= b.width "
