@@ -187,53 +187,61 @@ def _measure_sql(measure: Measure) -> str:
     return ", ".join(map(literal, (measure.type, measure.type_id, measure.unit[0], measure.unit[1])))
 
 
-def _box_sql() -> tuple[str, str]:
-    """As _box computes them: the SELECT of each well-formed box's corners and its capture's size,
-    and the VALUES of its four rows (k3, measure, value) over that SELECT's columns."""
-    corners = ", ".join(f"(dets.bbox->>{i})::float8 AS {name}" for i, name in enumerate(("x1", "y1", "x2", "y2")))
-    inside = (
-        "b.width > 0 AND b.height > 0 AND 0 <= b.x1 AND b.x1 < b.x2 AND b.x2 <= b.width "
-        "AND 0 <= b.y1 AND b.y1 < b.y2 AND b.y2 <= b.height"
-    )
+def _detection_rows_sql() -> str:
+    """The VALUES (k3, name, value, at, method, remarks) of one detection `b` (a row of `boxes`)
+    with its top classification `top`, as _detection_rows gives them; a NULL value is no row."""
+    inside = "b.inside"
     fractions = ("b.x1 / b.width", "b.y1 / b.height", "(b.x2 - b.x1) / b.width", "(b.y2 - b.y1) / b.height")
     pixels = ("b.x1", "b.y1", "b.x2", "b.y2")
-    choices = []
+    rows = [f"(0, '{CAPTURE.name}', b.capture, b.at, b.algorithm, NULL)"]
     for i in range(4):
-        fraction, pixel = FRACTIONS[i], PIXELS[i]
-        choices.append(
-            f"({i + 1}, CASE WHEN {inside} THEN '{fraction.name}' ELSE '{pixel.name}' END, "
-            f"CASE WHEN {inside} THEN ({fractions[i]})::text ELSE ({pixels[i]})::text END)"
+        rows.append(
+            f"({i + 1}, CASE WHEN {inside} THEN '{FRACTIONS[i].name}' ELSE '{PIXELS[i].name}' END, "
+            f"CASE WHEN NOT b.boxed THEN NULL WHEN {inside} THEN ({fractions[i]})::text ELSE ({pixels[i]})::text END, "
+            "b.at, b.algorithm, NULL)"
         )
-    return (
-        f"""
-        SELECT dets.id, {corners}, COALESCE(dets.width, 0)::float8 AS width, COALESCE(dets.height, 0)::float8 AS height
-        FROM dets
-        WHERE jsonb_typeof(dets.bbox) = 'array' AND jsonb_array_length(dets.bbox) = 4
-          AND NOT EXISTS (SELECT FROM jsonb_array_elements(dets.bbox) e WHERE jsonb_typeof(e) <> 'number')
-    """,
-        ", ".join(choices),
+    rows.append(f"(5, '{DETECTION_SCORE.name}', b.detection_score::text, b.at, b.algorithm, NULL)")
+    rows.append(
+        f"(6, '{CLASSIFICATION_SCORE.name}', top.score::text, {utc_instant_sql('top.timestamp')}, top.algorithm, "
+        f"'{TOP_LABEL}' || COALESCE(top.label, 'None'))"
     )
+    return ",\n".join(rows)
 
 
 def measurement_sql(context: ExportContext) -> list[Statement]:
     ctes, params = published_ctes(context)
     t = context.db_tables
     measures = ", ".join(f"('{m.name}', {_measure_sql(m)})" for m in MEASURES)
-    boxes, box_rows = _box_sql()
-    # Sort keys: occurrence, then its determination score (0) before its detections (1) in
-    # UUID order, each with its own row (0), box (1-4), detection score (5), classification score (6).
+    # A box is four numbers (as _box checks): CASE, not AND, so that no cast sees anything else.
+    boxed = (
+        "CASE WHEN jsonb_typeof(d.bbox) = 'array' THEN jsonb_array_length(d.bbox) = 4 AND NOT EXISTS "
+        "(SELECT FROM jsonb_array_elements(d.bbox) e WHERE jsonb_typeof(e) <> 'number') ELSE false END"
+    )
+    corners = ", ".join(
+        f"CASE WHEN boxed THEN (bbox->>{i})::float8 END AS {name}" for i, name in enumerate(("x1", "y1", "x2", "y2"))
+    )
+    # _box's test for fractions: a box with a positive area inside a capture of known size.
+    inside = (
+        "boxed AND width > 0 AND height > 0 AND 0 <= x1 AND x1 < x2 AND x2 <= width "
+        "AND 0 <= y1 AND y1 < y2 AND y2 <= height"
+    )
+    # One pass over the detections, each expanded into its rows (materialized: inlined, every
+    # reference to a cell would compute it again). Sort keys: occurrence, then its
+    # determination score (0) before its detections (1) in UUID order, each with its own row (0),
+    # box (1-4), detection score (5), classification score (6).
     sql = f"""
         WITH {ctes},
         measures(name, kind, kind_id, unit, unit_id) AS (VALUES {measures}),
-        dets AS (
-            SELECT d.id, d.uuid, d.occurrence_id, d.bbox, d.detection_score,
+        dets AS MATERIALIZED (
+            SELECT d.id, d.uuid, d.occurrence_id, d.bbox, {boxed} AS boxed, d.detection_score,
                    {utc_instant_sql("d.detection_time")} AS at, {algorithm_label_sql("a")} AS algorithm,
                    COALESCE({capture_url_sql("si")}, 'urn:uuid:' || si.uuid::text) AS capture,
-                   si.width, si.height
+                   COALESCE(si.width, 0)::float8 AS width, COALESCE(si.height, 0)::float8 AS height
             FROM {t["detection"]} d JOIN pub ON pub.id = d.occurrence_id
                  JOIN {t["source_image"]} si ON si.id = d.source_image_id
                  LEFT JOIN {t["algorithm"]} a ON a.id = d.detection_algorithm_id),
-        boxes AS ({boxes}),
+        corners AS MATERIALIZED (SELECT dets.*, {corners} FROM dets),
+        boxes AS MATERIALIZED (SELECT corners.*, COALESCE({inside}, false) AS inside FROM corners),
         m AS (
             SELECT occ.uuid AS k0, 0 AS k1, NULL::uuid AS k2, 0 AS k3, occ.event_id, occ.uuid::text AS owner,
                    occ.uuid::text AS occurrence_id, '{DETERMINATION_SCORE.name}' AS name,
@@ -243,25 +251,11 @@ def measurement_sql(context: ExportContext) -> list[Statement]:
             FROM occ LEFT JOIN best b ON b.occurrence_id = occ.id LEFT JOIN human h ON h.occurrence_id = occ.id
             WHERE occ.determination_score IS NOT NULL
           UNION ALL
-            SELECT occ.uuid, 1, dets.uuid, 0, occ.event_id, dets.uuid::text, occ.uuid::text, '{CAPTURE.name}',
-                   dets.capture, dets.at, dets.algorithm, NULL
-            FROM dets JOIN occ ON occ.id = dets.occurrence_id
-          UNION ALL
-            SELECT occ.uuid, 1, dets.uuid, r.k3, occ.event_id, dets.uuid::text, occ.uuid::text, r.name, r.value,
-                   dets.at, dets.algorithm, NULL
-            FROM boxes b JOIN dets ON dets.id = b.id JOIN occ ON occ.id = dets.occurrence_id
-                 CROSS JOIN LATERAL (VALUES {box_rows}) AS r(k3, name, value)
-          UNION ALL
-            SELECT occ.uuid, 1, dets.uuid, 5, occ.event_id, dets.uuid::text, occ.uuid::text,
-                   '{DETECTION_SCORE.name}', dets.detection_score::text, dets.at, dets.algorithm, NULL
-            FROM dets JOIN occ ON occ.id = dets.occurrence_id
-            WHERE dets.detection_score IS NOT NULL
-          UNION ALL
-            SELECT occ.uuid, 1, dets.uuid, 6, occ.event_id, dets.uuid::text, occ.uuid::text,
-                   '{CLASSIFICATION_SCORE.name}', top.score::text, {utc_instant_sql("top.timestamp")}, top.algorithm,
-                   '{TOP_LABEL}' || COALESCE(top.label, 'None')
-            FROM dets JOIN occ ON occ.id = dets.occurrence_id JOIN top ON top.detection_id = dets.id
-            WHERE top.score IS NOT NULL
+            SELECT occ.uuid, 1, b.uuid, r.k3, occ.event_id, b.uuid::text, occ.uuid::text, r.name, r.value,
+                   r.at, r.method, r.remarks
+            FROM boxes b JOIN occ ON occ.id = b.occurrence_id LEFT JOIN top ON top.detection_id = b.id
+                 CROSS JOIN LATERAL (VALUES {_detection_rows_sql()}) AS r(k3, name, value, at, method, remarks)
+            WHERE r.value IS NOT NULL
         )
         SELECT m.event_id, CASE WHEN m.name = '' THEN m.owner ELSE m.owner || ':' || m.name END, m.occurrence_id,
                ms.kind, ms.kind_id, m.value, ms.unit, ms.unit_id, m.at, {text_sql("m.method")}, m.remarks
