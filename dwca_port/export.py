@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from dwca_port.eml.additions import MetadataError, read_additions
 from dwca_port.formats import TableSummary
 from dwca_port.formats.dwca import write_archive
 from dwca_port.formats.json import write_json
@@ -53,20 +54,26 @@ def export_project(
     validate: bool = True,
     in_sql: bool | None = None,
     format: str = "dwca",
+    metadata: str | os.PathLike | None = None,
 ) -> ExportSummary:
     """Write `project` at `output`: a Darwin Core Archive in `profile`, or (format="json") the
     JSON form. Raises ExportError when the project cannot be exported so, or the archive does
     not pass validation.
 
     `in_sql` (default: on PostgreSQL) lets the database format the rows of the tables that have
-    an SQL form; False writes every row through the Python builders, which give the same bytes."""
+    an SQL form; False writes every row through the Python builders, which give the same bytes.
+    `metadata` names the publisher's YAML file of additions to eml.xml (docs/publishing.md)."""
     started = time.monotonic()
     output = Path(output)
     if format not in FORMATS:
         raise ExportError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     if format == "json" and profile != FULL:
         raise ExportError("the JSON form is the full profile only; drop --profile gbif")
-    context = ExportContext(project, profile)
+    try:
+        additions = read_additions(metadata) if metadata is not None else None
+    except MetadataError as error:
+        raise ExportError(str(error)) from None
+    context = ExportContext(project, profile, additions)
     if profile == GBIF_PROFILE and context.licence is None:
         raise ExportError(
             f"project {project.pk} has no licence GBIF accepts (it has {project.license or 'none'!r}): "

@@ -70,4 +70,6 @@ def render() -> str:
         lines.append("\n| # | Term | Kind | Notes |\n|---|---|---|---|")
         for index, column in enumerate(table.columns):
             lines.append(f"| {index} | `{column.term}` | {_kind(column)} | {column.doc.replace('|', '/')} |")
+        if table.notes:
+            lines.append("\n" + table.notes)
     return "\n".join(lines) + "\n"

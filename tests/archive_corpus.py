@@ -735,7 +735,7 @@ SAMPLE_TABLES: tuple[Table, ...] = (
         "humboldt.txt",
         ECO + "Event",
         (
-            Column(DWC + "eventID", Kind.UUID, required=True),
+            Column(DWC + "eventID", Kind.UUID, required=True, mapped=False),  # the coreid only
             Column(ECO + "isSamplingEffortReported", Kind.BOOLEAN),
             Column(ECO + "samplingEffortValue", Kind.DECIMAL),
             Column(ECO + "samplingEffortUnit"),
@@ -747,7 +747,7 @@ SAMPLE_TABLES: tuple[Table, ...] = (
         "extendedmeasurementorfact.txt",
         OBIS + "ExtendedMeasurementOrFact",
         (
-            Column(DWC + "eventID", Kind.UUID, required=True),
+            Column(DWC + "eventID", Kind.UUID, required=True, mapped=False),  # the coreid only
             Column(DWC + "occurrenceID", Kind.UUID, references=DWC + "Occurrence"),
             Column(DWC + "measurementType", required=True),
             Column(DWC + "measurementValue", required=True),
@@ -758,7 +758,7 @@ SAMPLE_TABLES: tuple[Table, ...] = (
         "multimedia.txt",
         GBIF + "Multimedia",
         (
-            Column(DWC + "eventID", Kind.UUID, required=True),
+            Column(DWC + "eventID", Kind.UUID, required=True, mapped=False),  # the coreid only
             Column(DCTERMS + "type"),
             Column(DCTERMS + "format"),
             Column(DCTERMS + "identifier", Kind.URI, required=True),

@@ -41,8 +41,10 @@ def term_findings(descriptor: ArchiveDescriptor, profile: str, declarations: dic
                     )
                 )
         for field in table.fields:
-            if not field.term or (field.index is not None and field.index == table.id_index):
-                continue  # the id/coreid column mapped as a field is legal whatever its term
+            if not field.term:
+                continue
+            # The id/coreid column mapped as a field is legal, but only a term its definition
+            # defines is expected there (the IPT skips any other, GBIF reports it as unknown).
             if definition is not None and field.term not in definition.properties:
                 findings.append(
                     Finding(
@@ -70,7 +72,7 @@ def term_findings(descriptor: ArchiveDescriptor, profile: str, declarations: dic
         if declaration is not None:
             mapped = set(table.terms)
             for column in declaration.columns:
-                if column.required and column.term not in mapped:
+                if column.required and column.mapped and column.term not in mapped:
                     findings.append(
                         Finding(
                             0,

@@ -141,6 +141,9 @@ class DatasetMetadata:
     methods: Methods | None = None
     project: Project | None = None
     alternate_identifiers: list[str] = field(default_factory=list)
+    purpose: str = ""  # one paragraph: why the data were gathered
+    citation: str = ""  # how to cite the dataset (additionalMetadata/metadata/gbif/citation)
+    citation_identifier: str = ""  # its DOI or URL, when it has one
 
     @property
     def bounding_box(self) -> tuple[float, float, float, float] | None:

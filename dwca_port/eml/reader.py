@@ -274,7 +274,11 @@ def read_eml(data: bytes) -> DatasetMetadata:
         methods=_methods(_child(dataset, "methods")),
         project=_project(_child(dataset, "project")),
         alternate_identifiers=[_text(alt) for alt in _children(dataset, "alternateIdentifier") if _text(alt)],
+        purpose=_joined_paragraphs(_child(dataset, "purpose")),
     )
+    citation = _child(_child(_child(_child(root, "additionalMetadata"), "metadata"), "gbif"), "citation")
+    if citation is not None:
+        metadata.citation, metadata.citation_identifier = _text(citation), (citation.get("identifier") or "").strip()
     _read_rights(metadata, dataset)
     _read_coverage(metadata, dataset)
     return metadata

@@ -307,6 +307,8 @@ def _build_dataset(root: etree._Element, metadata: DatasetMetadata) -> None:
         online = _add(_add(dataset, "distribution", scope="document"), "online")
         _add(online, "url", metadata.homepage, function="information")
     _add_coverage(dataset, metadata)
+    if not _blank(metadata.purpose):
+        _add(dataset, "purpose").append(_para(metadata.purpose))
     for party in metadata.contacts:
         _add_party(dataset, "contact", party)
     if metadata.publisher is not None:
@@ -315,6 +317,17 @@ def _build_dataset(root: etree._Element, metadata: DatasetMetadata) -> None:
         _add_methods(dataset, metadata.methods)
     if metadata.project is not None:
         _add_project(dataset, metadata.project)
+
+
+def _add_citation(root: etree._Element, metadata: DatasetMetadata) -> None:
+    """The dataset's citation, in the profile's additionalMetadata (the IPT's place for it)."""
+    if _blank(metadata.citation):
+        return
+    gbif = _add(_add(_add(root, "additionalMetadata"), "metadata"), "gbif")
+    _add(gbif, "dateStamp", f"{_date(metadata.pub_date)}T00:00:00")
+    _add(gbif, "hierarchyLevel", "dataset")
+    identifier = {} if _blank(metadata.citation_identifier) else {"identifier": metadata.citation_identifier}
+    _add(gbif, "citation", metadata.citation, **identifier)
 
 
 def write_eml(metadata: DatasetMetadata) -> bytes:
@@ -330,4 +343,5 @@ def write_eml(metadata: DatasetMetadata) -> bytes:
     if not _blank(metadata.metadata_language):
         root.set(f"{{{XML_NAMESPACE}}}lang", metadata.metadata_language)
     _build_dataset(root, metadata)
+    _add_citation(root, metadata)
     return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8", pretty_print=True)

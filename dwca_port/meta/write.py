@@ -20,7 +20,8 @@ def _escaped(value: str) -> str:
 def write_meta_xml(tables: Sequence[Table], dialect: Dialect, metadata: str = "eml.xml") -> bytes:
     """meta.xml for `tables` written in `dialect`: one core (written first), then the extensions in order.
 
-    Column 0 of each table is its id (core) or coreid (extension), and is also mapped as a field.
+    Column 0 of each table is its id (core) or coreid (extension), and is also mapped as a field
+    unless its declaration says the extension does not define its term (`Column.mapped`).
     """
     cores = [table for table in tables if table.core]
     if len(cores) != 1:
@@ -39,6 +40,8 @@ def write_meta_xml(tables: Sequence[Table], dialect: Dialect, metadata: str = "e
         etree.SubElement(files, f"{{{DWC_TEXT_NS}}}location").text = table.file
         etree.SubElement(element, f"{{{DWC_TEXT_NS}}}{'id' if table.core else 'coreid'}", index="0")
         for index, column in enumerate(table.columns):
+            if not column.mapped:
+                continue
             etree.SubElement(element, f"{{{DWC_TEXT_NS}}}field", index=str(index), term=column.term)
     body = etree.tostring(archive, encoding="unicode", pretty_print=True)
     # lxml writes its declaration with single quotes; some readers are picky, so write our own.

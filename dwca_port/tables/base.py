@@ -48,6 +48,9 @@ class Column:
     calculated: bool = False  # a cache: exported to be verified, recomputed on import
     # Computed tables with an SQL form: the SQL giving this column's cell from the table's query.
     sql: str = ""
+    # False for an extension's key column whose term its GBIF definition does not define (e.g.
+    # dwc:eventID in Humboldt, eMoF, Simple Multimedia): meta.xml maps it as the coreid only.
+    mapped: bool = True
 
     @property
     def name(self) -> str:
@@ -74,6 +77,7 @@ class Table:
     profiles: frozenset[str] = frozenset(PROFILES)
     identifier_term: str | None = None  # the term holding this row's own identifier (None: rows have none)
     doc: str = ""
+    notes: str = ""  # markdown after the columns in docs/format.md (e.g. a table's own vocabulary)
     node: str = ""  # Antenna tables: the graph node (model label) whose rows the table holds
     link: str = ""  # Antenna link tables: the many-to-many field of `node` they hold
     # The rows, as cells in column order (see the module's docstring).

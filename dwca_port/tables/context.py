@@ -12,6 +12,7 @@ from ami.main.models import Classification, Deployment, Detection, Event, Identi
 from ami.ml.models import Algorithm
 from ami.users.roles import ROLES
 from dwca_port.eml import Licence, parse_licence
+from dwca_port.eml.additions import MetadataAdditions
 from dwca_port.selection import Selection
 from dwca_port.tables.evidence import Evidence
 
@@ -19,9 +20,10 @@ CHUNK = 2000
 
 
 class ExportContext:
-    def __init__(self, project, profile: str):
+    def __init__(self, project, profile: str, additions: MetadataAdditions | None = None):
         self.project = project
         self.profile = profile
+        self.additions = additions or MetadataAdditions()  # what the publisher adds to eml.xml
         self.licence: Licence | None = parse_licence(project.license)
         self.licence_url = self.licence.url if self.licence else None
 

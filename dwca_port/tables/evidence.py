@@ -50,6 +50,17 @@ class MachineEvidence:
 
 
 @dataclass(frozen=True)
+class Capture:
+    """The capture a detection was made on."""
+
+    uuid: str
+    timestamp: datetime.datetime | None
+    url: str | None  # public URL, when its storage has a public base URL
+    width: int | None
+    height: int | None
+
+
+@dataclass(frozen=True)
 class DetectionEvidence:
     pk: int
     uuid: str
@@ -57,6 +68,27 @@ class DetectionEvidence:
     timestamp: datetime.datetime | None
     detection_score: float | None
     algorithm: str | None
+    detected_at: datetime.datetime | None  # when the detector ran
+    crop: str | None  # the crop's URL, when it is one (http or https)
+    capture: Capture
+
+
+def capture_url(base: str | None, path: str | None) -> str | None:
+    """A capture's public URL: its storage's public base URL and its path."""
+    return f"{base.rstrip('/')}/{(path or '').lstrip('/')}" if base else None
+
+
+def capture_url_sql(alias: str) -> str:
+    url = f"rtrim({alias}.public_base_url, '/') || '/' || ltrim({alias}.path, '/')"
+    return f"CASE WHEN {alias}.public_base_url <> '' THEN {url} END"
+
+
+def is_url(path: str | None) -> bool:
+    """A crop path that is a URL (else it is a relative media path: not published)."""
+    return bool(path) and path.startswith(("http://", "https://"))
+
+
+IS_URL_SQL = "~ '^https?://'"
 
 
 @dataclass
@@ -98,12 +130,32 @@ class Evidence:
                 "detection_score",
                 "detection_algorithm__name",
                 "detection_algorithm__version_name",
+                "detection_time",
+                "path",
+                "source_image__uuid",
+                "source_image__timestamp",
+                "source_image__public_base_url",
+                "source_image__path",
+                "source_image__width",
+                "source_image__height",
             )
         )
         detection_occurrence = {}
-        for pk, occurrence_id, uuid, bbox, timestamp, score, name, version in detections:
+        for pk, occurrence_id, uuid, bbox, timestamp, score, name, version, detected_at, crop, *shot in detections:
+            capture_uuid, taken, base, path, width, height = shot
+            capture = Capture(str(capture_uuid), taken, capture_url(base, path), width, height)
             evidence.detections[occurrence_id].append(
-                DetectionEvidence(pk, str(uuid), bbox, timestamp, score, algorithm_label(name, version))
+                DetectionEvidence(
+                    pk,
+                    str(uuid),
+                    bbox,
+                    timestamp,
+                    score,
+                    algorithm_label(name, version),
+                    detected_at,
+                    crop if is_url(crop) else None,
+                    capture,
+                )
             )
             detection_occurrence[pk] = occurrence_id
         classifications = Classification.objects.filter(detection__occurrence_id__in=ids).values_list(

@@ -1,4 +1,5 @@
-"""python manage.py export_project --project 23 --output nunavik.zip [--profile full|gbif] [--format dwca|json]"""
+"""python manage.py export_project --project 23 --output nunavik.zip [--profile full|gbif] [--format dwca|json]
+[--metadata FILE]"""
 
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ class Command(BaseCommand):
             "gbif: only what GBIF and an IPT accept.",
         )
         parser.add_argument("--format", choices=["dwca", "json"], default="dwca", help="Default dwca.")
+        parser.add_argument(
+            "--metadata", metavar="FILE", help="YAML file of additions to eml.xml (docs/publishing.md)."
+        )
         parser.add_argument("--quiet", action="store_true", help="No progress on stderr.")
 
     def handle(self, *args, **options):
@@ -42,7 +46,12 @@ class Command(BaseCommand):
         progress = None if options["quiet"] else self.stderr
         try:
             summary = export_project(
-                project, options["output"], profile=options["profile"], progress=progress, format=options["format"]
+                project,
+                options["output"],
+                profile=options["profile"],
+                progress=progress,
+                format=options["format"],
+                metadata=options["metadata"],
             )
         except ExportError as error:
             raise CommandError(str(error)) from None

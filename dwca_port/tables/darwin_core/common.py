@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 
 from dwca_port.postgres.cells import compiled
-from dwca_port.tables.base import DWC, Statement
+from dwca_port.tables.base import DWC, Column, Statement
 from dwca_port.tables.context import ExportContext
 from dwca_port.tables.evidence import evidence_ctes
-from dwca_port.values import format_float, with_offset
+from dwca_port.values import Kind, format_float, with_offset
 
 EVENT = DWC + "Event"
 OCCURRENCE = DWC + "Occurrence"
@@ -17,6 +21,42 @@ CHUNK = 2000
 SAMPLING_PROTOCOL = (
     "Automated light trap with a time-lapse camera; insects detected and classified by machine learning (Antenna)"
 )
+
+
+# The key column of the extensions whose definitions lack dwc:eventID (Humboldt, eMoF, Simple
+# Multimedia): named eventID in the header, so that readers join files by name, and mapped in
+# meta.xml as the coreid only.
+EXTENSION_KEY = Column(
+    DWC + "eventID",
+    Kind.UUID,
+    required=True,
+    references=EVENT,
+    mapped=False,
+    doc="The core event (coreid; header only: the extension does not define dwc:eventID).",
+)
+
+
+def publisher_name(project) -> str:
+    """Who publishes the project's data: its rights holder, else its organisation, else the project."""
+    if project.rights_holder.strip():
+        return project.rights_holder.strip()
+    if project.organization_id:
+        return project.organization.name
+    return f"Antenna project {project.name}"
+
+
+def utc_instant(value: datetime.datetime | None) -> str | None:
+    """When something was done (not observed): UTC to the second, e.g. 2022-06-25T13:00:00Z.
+    One offset for every row, so readers parse the column without mixing offsets."""
+    if value is None:
+        return None
+    aware = value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE), fold=1)
+    return aware.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_instant_sql(expression: str) -> str:
+    """utc_instant in SQL (to_char truncates the fraction, as strftime does)."""
+    return f"""to_char(({expression}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 
 
 def interval(start, end) -> str | None:

@@ -10,6 +10,7 @@ from django.db.models import Count, Max, Min
 from dwca_port.tables.base import DCTERMS, DWC, Column, Table, by_name
 from dwca_port.tables.context import ExportContext
 from dwca_port.tables.darwin_core.common import CHUNK, EVENT, SAMPLING_PROTOCOL, decimal, hours, interval
+from dwca_port.tables.darwin_core.country import country_codes
 from dwca_port.values import Kind
 
 EVENT_TYPES = ("Project", "Survey", "Sample")  # root, deployment, capture session
@@ -34,8 +35,13 @@ COLUMNS = (
     Column(DWC + "sampleSizeValue", Kind.DECIMAL, doc="Duration of a session in hours."),
     Column(DWC + "sampleSizeUnit", Kind.TEXT, doc="hour"),
     Column(DWC + "samplingEffort", Kind.TEXT, doc="Captures taken (and nights, for a deployment)."),
-    Column(DWC + "locationID", Kind.UUID, doc="UUID of the research site (else of the deployment): one per place."),
-    Column(DWC + "locality", Kind.TEXT, doc="Site name, else deployment name."),
+    Column(DWC + "locationID", Kind.UUID, doc="The station: UUID of the deployment (of a session's deployment)."),
+    Column(DWC + "locality", Kind.TEXT, doc="The station's name, then its research site's: `Station 3, Field site`."),
+    Column(
+        DWC + "countryCode",
+        Kind.TEXT,
+        doc="ISO 3166-1 alpha-2 of the station, only where one country lies within 5 km of it (docs/publishing.md).",
+    ),
     Column(DWC + "decimalLatitude", Kind.DECIMAL),
     Column(DWC + "decimalLongitude", Kind.DECIMAL),
     Column(DWC + "geodeticDatum", Kind.TEXT, doc="WGS84 when coordinates are given."),
@@ -45,12 +51,13 @@ COLUMNS = (
 )
 
 
-def _place(deployment) -> dict[str, str | None]:
+def _place(deployment, countries: dict) -> dict[str, str | None]:
     site = deployment.research_site
     located = deployment.latitude is not None and deployment.longitude is not None
     return {
-        "locationID": str(site.uuid if site else deployment.uuid),
-        "locality": site.name if site else deployment.name,
+        "locationID": str(deployment.uuid),
+        "locality": ", ".join(name for name in (deployment.name, site.name if site else "") if name) or None,
+        "countryCode": countries.get((deployment.latitude, deployment.longitude)) if located else None,
         "decimalLatitude": decimal(deployment.latitude),
         "decimalLongitude": decimal(deployment.longitude),
         "geodeticDatum": "WGS84" if located else None,
@@ -78,10 +85,13 @@ def rows(context: ExportContext) -> Iterator[dict]:
             first=Min("timestamp"), last=Max("timestamp"), n=Count("pk"), nights=Count("event", distinct=True)
         )
     }
+    countries = country_codes(
+        (d.latitude, d.longitude) for d in context.deployments if d.latitude is not None and d.longitude is not None
+    )
     places = {}
     for deployment in context.deployments:
         stats = per_deployment.get(deployment.pk, {})
-        places[deployment.pk] = _place(deployment)
+        places[deployment.pk] = _place(deployment, countries)
         yield {
             "eventID": str(deployment.uuid),
             "parentEventID": str(project.uuid),

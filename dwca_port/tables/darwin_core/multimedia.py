@@ -1,5 +1,9 @@
-"""multimedia.txt (GBIF Simple Multimedia): the captures and detection crops that have a
-public URL, each hanging from its capture session (else deployment)."""
+"""multimedia.txt (GBIF Simple Multimedia): the captures that have a public URL, each hanging from
+its capture session (else deployment), where GBIF shows it on the event's page.
+
+Simple Multimedia rows reach an occurrence only through the core, so an occurrence names its own
+images (crops and captures) in associatedMedia (occurrence.py); crops are not listed here.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +14,22 @@ from collections.abc import Iterator
 
 from dwca_port.postgres.cells import compiled, text_sql
 from dwca_port.postgres.cells import offset_datetime_sql as offset
-from dwca_port.tables.base import DCTERMS, DWC, GBIF, Column, Statement, Table, by_name
+from dwca_port.tables.base import DCTERMS, GBIF, Column, Statement, Table, by_name
 from dwca_port.tables.context import ExportContext
-from dwca_port.tables.darwin_core.common import CHUNK, EVENT
+from dwca_port.tables.darwin_core.common import CHUNK, EXTENSION_KEY
+from dwca_port.tables.evidence import capture_url, capture_url_sql
 from dwca_port.values import Kind, with_offset
 
 COLUMNS = (
-    Column(DWC + "eventID", Kind.UUID, required=True, references=EVENT),
+    EXTENSION_KEY,
     Column(DCTERMS + "type", Kind.TEXT, required=True, vocabulary=("StillImage",)),
     Column(DCTERMS + "format", Kind.TEXT),
-    Column(DCTERMS + "identifier", Kind.URI, required=True, unique=True, doc="Public URL of the capture or crop."),
+    Column(DCTERMS + "identifier", Kind.URI, required=True, unique=True, doc="Public URL of the capture."),
     Column(DCTERMS + "title", Kind.TEXT),
     Column(DCTERMS + "created", Kind.DATETIME),
     Column(DCTERMS + "license", Kind.URI),
     Column(DCTERMS + "rightsHolder", Kind.TEXT),
 )
-CROP_TITLE = "Detection crop"
 
 
 @functools.cache
@@ -56,23 +60,8 @@ def rows(context: ExportContext) -> Iterator[dict]:
             **common,
             "eventID": str(event or deployment or context.project.uuid),
             "format": _media_format(path),
-            "identifier": f"{base.rstrip('/')}/{path.lstrip('/')}",
+            "identifier": capture_url(base, path),
             "title": path.rsplit("/", 1)[-1],
-            "created": with_offset(timestamp) if timestamp else None,
-        }
-    crops = (
-        context.detections()
-        .filter(path__regex=r"^https?://")
-        .order_by("uuid")
-        .values_list("path", "timestamp", "source_image__event__uuid", "source_image__deployment__uuid")
-    )
-    for path, timestamp, event, deployment in crops.iterator(chunk_size=CHUNK):
-        yield {
-            **common,
-            "eventID": str(event or deployment or context.project.uuid),
-            "format": _media_format(path),
-            "identifier": path,
-            "title": CROP_TITLE,
             "created": with_offset(timestamp) if timestamp else None,
         }
 
@@ -104,7 +93,7 @@ def multimedia_sql(context: ExportContext) -> list[Statement]:
     captures = f"""
         WITH {formats}
         SELECT {core}, 'StillImage', f.type,
-               rtrim(si.public_base_url, '/') || '/' || ltrim(si.path, '/'),
+               {capture_url_sql("si")},
                {text_sql(_file_name("si.path"))}, {offset("si.timestamp")},
                {text_sql("%s::text")}, {text_sql("%s::text")}
         FROM {t["source_image"]} si LEFT JOIN {t["event"]} e ON e.id = si.event_id
@@ -113,18 +102,8 @@ def multimedia_sql(context: ExportContext) -> list[Statement]:
         WHERE si.id IN ({captures_sql}) AND si.public_base_url <> ''
         ORDER BY si.uuid
     """
-    crops = f"""
-        WITH {formats}
-        SELECT {core}, 'StillImage', f.type, d.path, '{CROP_TITLE}', {offset("d.timestamp")},
-               {text_sql("%s::text")}, {text_sql("%s::text")}
-        FROM {t["detection"]} d JOIN {t["source_image"]} si ON si.id = d.source_image_id
-             LEFT JOIN {t["event"]} e ON e.id = si.event_id LEFT JOIN {t["deployment"]} dep ON dep.id = si.deployment_id
-             LEFT JOIN formats f ON f.ext = {_extension("d.path")}
-        WHERE si.id IN ({captures_sql}) AND d.path ~ '^https?://'
-        ORDER BY d.uuid
-    """
     params = [_media_formats(), str(project.uuid), context.licence_url, project.rights_holder or None, *captures_params]
-    return [(captures, params), (crops, params)]
+    return [(captures, params)]
 
 
 TABLE = Table(
@@ -133,5 +112,5 @@ TABLE = Table(
     COLUMNS,
     rows=by_name(COLUMNS, rows),
     sql=multimedia_sql,
-    doc="Captures (and detection crops) that have a public URL.",
+    doc="Captures that have a public URL, on their session.",
 )
