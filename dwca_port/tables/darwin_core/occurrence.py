@@ -144,8 +144,9 @@ COLUMNS = (
         DWC + "identificationRemarks",
         Kind.TEXT,
         sql=f"CASE WHEN {HUMAN} THEN 'identified by a person' || CASE WHEN h.agreed THEN ' agreeing with the machine' "
-        f"ELSE '' END WHEN {MACHINE} THEN 'classified by a machine with a degree of certainty of ' "
-        "|| round(COALESCE(occ.determination_score, 0) * 100)::bigint::text || '%%' END",
+        f"ELSE '' END WHEN {MACHINE} THEN 'classified by a machine' || CASE WHEN occ.determination_score "
+        "BETWEEN 0 AND 1 THEN ' with a degree of certainty of ' || round(occ.determination_score * 100)::bigint::text "
+        "|| '%%' ELSE '' END END",
     ),
     Column(
         DWC + "verbatimIdentification",
@@ -220,12 +221,18 @@ def rows(context: ExportContext) -> Iterator[dict]:
                     + (" agreeing with the machine" if human.agreed else ""),
                 )
             elif best:
-                certainty = round((occurrence.determination_score or 0) * 100)
+                score = occurrence.determination_score
+                # A probability is stated as a percentage; any other score (none, out of range) is not.
+                certainty = (
+                    f" with a degree of certainty of {round(score * 100)}%"
+                    if score is not None and 0 <= score <= 1
+                    else ""
+                )
                 row.update(
                     identifiedBy=best.algorithm,
                     dateIdentified=utc_instant(best.timestamp),
                     identificationVerificationStatus=MACHINE_STATUS,
-                    identificationRemarks=f"classified by a machine with a degree of certainty of {certainty}%",
+                    identificationRemarks=f"classified by a machine{certainty}",
                 )
             row["verbatimIdentification"] = best.label if best else None
             yield row
