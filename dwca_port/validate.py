@@ -18,7 +18,13 @@ from collections.abc import Sequence
 
 from dwca_port.archive import MAX_XML_BYTES, Archive, ArchiveError, configured, open_archive
 from dwca_port.checks.collector import FindingCollector
-from dwca_port.checks.container import META_XML, layout_findings, meta_xml_missing, metadata_member
+from dwca_port.checks.container import (
+    META_XML,
+    layout_findings,
+    meta_xml_missing,
+    metadata_member,
+    repeated_row_types,
+)
 from dwca_port.checks.definitions import definitions
 from dwca_port.checks.eml import check_metadata, coverage_findings
 from dwca_port.checks.integrity import SecondPass, plan_references
@@ -78,6 +84,7 @@ def _validate(archive: Archive, profile: str | None, tables: tuple[Table, ...], 
     eml_member, eml_findings = metadata_member(archive, descriptor)
     collector.extend(eml_findings)
     collector.extend(layout_findings(archive, descriptor, eml_member))
+    collector.extend(repeated_row_types(descriptor))
 
     metadata = None
     if eml_member:

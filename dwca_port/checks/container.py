@@ -111,3 +111,27 @@ def layout_findings(archive: Archive, descriptor: ArchiveDescriptor, eml_member:
             )
         )
     return findings
+
+
+def repeated_row_types(descriptor: ArchiveDescriptor) -> list[Finding]:
+    """Two extension files of one rowType: dwca-io and other readers key extensions by rowType
+    and keep only one of them, so the other file's rows would be silently lost."""
+    findings, seen = [], {}
+    for table in descriptor.tables:
+        if table.core:
+            continue
+        first = seen.setdefault(table.row_type, table)
+        if first is not table:
+            findings.append(
+                Finding(
+                    0,
+                    "ROWTYPE_REPEATED",
+                    Severity.BLOCKING,
+                    f"{'/'.join(table.locations) or 'an extension'} is declared with rowType {table.row_type}, "
+                    f"like {'/'.join(first.locations) or 'an earlier extension'}; readers keep only one "
+                    "extension per rowType",
+                    file=META_XML,
+                    line=table.line,
+                )
+            )
+    return findings

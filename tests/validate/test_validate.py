@@ -240,3 +240,28 @@ def test_uris(value, good):
     else:
         with pytest.raises(ValueError):
             parse_uri(value)
+
+
+def test_two_extension_files_of_one_row_type_are_refused():
+    """Readers keep one extension per rowType: the second file's rows would be lost silently."""
+    import io
+    import re
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(sample_archive(FULL)))
+    meta = source.read("meta.xml").decode()
+    extension = re.search(r"<extension\b.*?</extension>", meta, re.S).group(0)
+    location = re.search(r"<location>(.*?)</location>", extension).group(1)
+    copy = extension.replace(f"<location>{location}</location>", "<location>again.txt</location>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            target.writestr(name, meta.replace(extension, extension + copy) if name == "meta.xml" else data)
+        target.writestr("again.txt", source.read(location))
+    report, found = findings(out.getvalue())
+    finding = found[(0, "ROWTYPE_REPEATED")]
+    assert not report.ok and finding.severity is Severity.BLOCKING and finding.file == "meta.xml"
+    assert "again.txt" in finding.message and location in finding.message
+    report, found = findings(sample_archive(FULL))
+    assert (0, "ROWTYPE_REPEATED") not in found
