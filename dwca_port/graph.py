@@ -26,7 +26,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 
-from ami.main.models import UserProjectMembership
+from ami.main.models import Project, UserProjectMembership
 from ami.users.roles import ROLES_BY_NAME, assign_role, roles_of
 from dwca_port.values import Kind
 from dwca_port.versions import FORMAT_VERSION
@@ -90,6 +90,9 @@ class Node:
     natural_key: tuple[str, ...] = ()
     calculated: tuple[str, ...] = ()  # caches: exported for verification, recomputed on import
     secret: tuple[str, ...] = ()  # never exported (a same-instance clone keeps them)
+    # Fields the secrets are only good for: an import that changes one drops the stored secrets
+    # (keys for one endpoint must never be sent to another).
+    secret_bound_to: tuple[str, ...] = ()
     excluded: tuple[str, ...] = ()  # never travel at all (files, password hashes, login state)
     many_to_many: tuple[str, ...] = ()  # M2M fields that travel, as link tables
     # Primary keys that upstream stores inside JSON fields: (JSON field, key, "app.Model"). A clone
@@ -134,6 +137,23 @@ class Node:
         repeats = len(self.project_paths) > 1 or not _to_one(self.model, self.project_paths[0])
         return rows.distinct() if repeats else rows
 
+    def reaching(self, projects) -> models.Q:
+        """Rows that reach one of `projects` (a queryset or list of keys) through a project path."""
+        query = models.Q(pk__in=[])
+        for path in self.project_paths:
+            query |= models.Q(**{f"{path or 'pk'}__in": projects})
+        return query
+
+    def reached_by_others(self, project_pk: int | None) -> models.Q:
+        """Rows another project than `project_pk` reaches (any project's, when it is None)."""
+        others = Project._base_manager.all()
+        return self.reaching(others if project_pk is None else others.exclude(pk=project_pk))
+
+    def usable_by(self, project_pk: int | None) -> models.QuerySet:
+        """The rows an archive of project `project_pk` may refer to or match: none another project
+        reaches (project isolation, docs/operations.md)."""
+        return self.model._base_manager.exclude(self.reached_by_others(project_pk))
+
 
 def _to_one(model: type[models.Model], path: str) -> bool:
     """Whether every step of the lookup path follows a forward foreign key (one row each)."""
@@ -175,6 +195,11 @@ def _assign_member_roles(project, rows: list[tuple[int, Any, str | None]]) -> No
             if role is None:
                 raise ExtraValueError(line, f"unknown role {name!r}")
             assign_role(project, user, role)
+    # An updated membership may name another user: role groups hold the project's members only.
+    members_here = UserProjectMembership.objects.filter(project=project).values("user_id")
+    for role in ROLES_BY_NAME.values():
+        group = role.get_group(project)
+        group.user_set.remove(*group.user_set.exclude(pk__in=members_here))
 
 
 FORMAT_VERSION_EXTRA = Extra(
@@ -342,6 +367,7 @@ NODES: tuple[Node, ...] = (
         Clone.COPY,
         project_paths=("project",),
         secret=("access_key", "secret_key"),
+        secret_bound_to=("endpoint_url", "bucket"),
         calculated=("total_size", "total_files", "last_checked"),
         doc="Where captures are stored: settings travel, credentials never do.",
     ),
@@ -490,6 +516,7 @@ def order_problems() -> list[str]:
         for name in (
             *node.calculated,
             *node.secret,
+            *node.secret_bound_to,
             *node.excluded,
             *node.many_to_many,
             *node.natural_key,

@@ -41,21 +41,23 @@ def to_uuids(node: graph.Node, field_name: str, document):
     return document
 
 
-def to_pks(node: graph.Node, field_name: str, document):
-    """Import: the UUIDs in `document` replaced by this instance's primary keys."""
+def to_pks(node: graph.Node, field_name: str, document, rows: Callable | None = None):
+    """Import: the UUIDs in `document` replaced by this instance's primary keys. `rows(node)`:
+    the rows a UUID may stand for (default: all of the model's)."""
     for name, key, label in node.json_references:
         if name == field_name:
-            model = graph.NODES_BY_LABEL[label].model
+            target = graph.NODES_BY_LABEL[label]
+            candidates = rows(target) if rows else target.model._base_manager.all()
 
-            def lookup(values, model=model):
+            def lookup(values, candidates=candidates):
                 wanted = {}
                 for value in values:
                     try:
                         wanted[uuid_module.UUID(str(value))] = value
                     except ValueError:
                         continue
-                rows = model._base_manager.filter(uuid__in=list(wanted)).values_list("uuid", "pk")
-                return {wanted[u]: pk for u, pk in rows}
+                found = candidates.filter(uuid__in=list(wanted)).values_list("uuid", "pk")
+                return {wanted[u]: pk for u, pk in found}
 
             document = _translate(document, key, lookup)
     return document

@@ -7,6 +7,7 @@ never one query per row, and rows are written with bulk_create (new) or one prep
 
 from __future__ import annotations
 
+import contextlib
 import uuid as uuid_module
 from collections import defaultdict
 
@@ -28,20 +29,22 @@ class PortableWriter:
     def begin_writing(self) -> None:
         """Nothing to load: shared references are looked up in state.shared."""
 
-    def conflicts(self) -> dict[str, list[str]]:
-        """UUIDs of archived project rows that exist here already, per model."""
+    def existing(self) -> dict[str, list[tuple[int, uuid_module.UUID]]]:
+        """(line, UUID) of archived project rows whose UUID exists here already, per model."""
         found = {}
         for node in graph.nodes(Scope.PROJECT):
             table = self.state.tables[node.label]
             index = table.index_of(table.identifier_term)
-            existing = []
+            rows = []
             for batch in batched(self.state.rows(table)):
-                uuids = [cells[index] for _, cells in batch if cells[index]]
-                existing += [
-                    str(u) for u in node.model._base_manager.filter(uuid__in=uuids).values_list("uuid", flat=True)
-                ]
-            if existing:
-                found[node.label] = sorted(existing)
+                lines = {}
+                for line, cells in batch:
+                    with contextlib.suppress(ValueError, TypeError):
+                        lines.setdefault(uuid_module.UUID(cells[index]), line)
+                here = node.model._base_manager.filter(uuid__in=list(lines)).values_list("uuid", flat=True)
+                rows += [(lines[u], u) for u in here]
+            if rows:
+                found[node.label] = sorted(rows)
         return found
 
     def write(self, node: graph.Node) -> None:
@@ -55,9 +58,11 @@ class PortableWriter:
         deferred: list[tuple[uuid_module.UUID, str, uuid_module.UUID]] = []
         for batch in batched(state.parsed_rows(table)):
             existing = dict(
-                model._base_manager.filter(uuid__in=[v[id_term] for _, v in batch]).values_list("uuid", "pk")
+                node.usable_by(state.project_pk)
+                .filter(uuid__in=[v[id_term] for _, v in batch])
+                .values_list("uuid", "pk")
             )
-            targets = _project_targets(node, table, batch, self_refs)
+            targets = _project_targets(node, table, batch, self_refs, state.project_pk)
             new, changed = [], []
             for line, values in batch:
                 row_uuid = values[id_term]
@@ -85,7 +90,7 @@ class PortableWriter:
                 update_rows(model, changed, [f.name for f in node.fields() if f not in self_refs])
                 counts.updated += len(changed)
         if deferred:
-            _link_self_references(model, deferred)
+            _link_self_references(node, deferred, state.project_pk)
         if counts.created or counts.updated or counts.skipped:
             state.say(f"{node.label}: {counts.created} created, {counts.skipped} skipped, {counts.updated} updated")
 
@@ -96,8 +101,9 @@ class PortableWriter:
         """Nothing to release."""
 
 
-def _project_targets(node: graph.Node, table: Table, batch, self_refs) -> dict[str, dict]:
-    """For each relation to another project model: archived UUID -> primary key, one query per batch."""
+def _project_targets(node: graph.Node, table: Table, batch, self_refs, project_pk: int | None) -> dict[str, dict]:
+    """For each relation to another project model: archived UUID -> primary key, one query per
+    batch, among the rows this project may refer to."""
     targets = {}
     for relation in node.foreign_keys():
         target = graph.graph_target(relation)
@@ -106,13 +112,14 @@ def _project_targets(node: graph.Node, table: Table, batch, self_refs) -> dict[s
         term = table.term_of(relation.name)
         wanted = {values[term] for _, values in batch if values.get(term) is not None}
         targets[relation.name] = (
-            dict(target.model._base_manager.filter(uuid__in=wanted).values_list("uuid", "pk")) if wanted else {}
+            dict(target.usable_by(project_pk).filter(uuid__in=wanted).values_list("uuid", "pk")) if wanted else {}
         )
     return targets
 
 
-def _link_self_references(model, deferred) -> None:
+def _link_self_references(node: graph.Node, deferred, project_pk: int | None) -> None:
     """Relations of a model to itself (e.g. a classification applied to another), once all its rows exist."""
+    model = node.model
     by_field = defaultdict(list)
     for row, attname, target in deferred:
         by_field[attname].append((row, target))
@@ -120,7 +127,9 @@ def _link_self_references(model, deferred) -> None:
         relation = next(f for f in model._meta.concrete_fields if f.attname == attname)
         for batch in batched(pairs):
             pks = dict(
-                model._base_manager.filter(uuid__in={u for pair in batch for u in pair}).values_list("uuid", "pk")
+                node.usable_by(project_pk)
+                .filter(uuid__in={u for pair in batch for u in pair})
+                .values_list("uuid", "pk")
             )
             rows = []
             for row, target in batch:
@@ -166,4 +175,4 @@ def write_links(state: ImportState, table: Table) -> None:
 def _pks(state: ImportState, node: graph.Node, uuids: set) -> dict:
     if node.scope is not Scope.PROJECT:
         return {u: state.shared[node.label][u] for u in uuids if u in state.shared[node.label]}
-    return dict(node.model._base_manager.filter(uuid__in=uuids).values_list("uuid", "pk"))
+    return dict(node.usable_by(state.project_pk).filter(uuid__in=uuids).values_list("uuid", "pk"))

@@ -27,6 +27,8 @@ class ImportReport:
     users_created: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     storage_sources_needing_credentials: list[str] = field(default_factory=list)
+    # rows whose stored secrets were dropped: the update changed their endpoint or bucket
+    secrets_dropped: list[str] = field(default_factory=list)
     cache_differences: dict[str, int] = field(default_factory=dict)
     cache_difference_examples: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -48,6 +50,7 @@ class ImportReport:
             "users_created": self.users_created,
             "dropped": self.dropped,
             "storage_sources_needing_credentials": self.storage_sources_needing_credentials,
+            "secrets_dropped": self.secrets_dropped,
             "cache_differences": self.cache_differences,
             "cache_difference_examples": self.cache_difference_examples,
             "seconds": round(self.seconds, 3),

@@ -20,17 +20,19 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+import uuid as uuid_module
 from pathlib import Path
 from typing import TextIO
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
+from ami.main.models import Project
 from ami.users.roles import create_roles_for_project
 from dwca_port import graph
 from dwca_port.formats import SourceError, TableSource, looks_like_json, open_source
 from dwca_port.graph import Scope
-from dwca_port.importer import caches, effects
+from dwca_port.importer import caches, effects, isolation
 from dwca_port.importer.portable import PortableWriter, write_links
 from dwca_port.importer.report import ImportReport
 from dwca_port.importer.shared import resolve_shared
@@ -40,6 +42,8 @@ from dwca_port.postgres import is_postgresql
 from dwca_port.tables import ANTENNA, FULL, all_tables
 from dwca_port.validate import validate_archive
 from dwca_port.versions import FORMAT_VERSION
+
+BEING_IMPORTED = "the project is being imported by another process, or already exists"
 
 
 class _Rollback(Exception):
@@ -105,29 +109,70 @@ def run_import(source: TableSource, options: ImportOptions, progress: TextIO | N
     _check_format(state)
     staging = options.staging if options.staging is not None else is_postgresql()
     writer = StagingWriter(state) if staging else PortableWriter(state)
+    project_uuid = _archived_project_uuid(state)
     try:
         with transaction.atomic(), _archived_timestamps():
+            _claim(state, project_uuid)
             _write(state, writer)
             if options.dry_run:
                 raise _Rollback
     except _Rollback:
         state.say("dry run: everything rolled back")
     except IntegrityError as error:
+        if _created_meanwhile(state, project_uuid):
+            raise ImportRefused(f"{state.source.label}: {BEING_IMPORTED}") from None
         raise ImportRefused(f"the database refused a row: {error}") from None
+    except OperationalError as error:  # SQLite: another writer holds the database
+        if "locked" not in str(error):
+            raise
+        if _created_meanwhile(state, project_uuid):
+            raise ImportRefused(f"{state.source.label}: {BEING_IMPORTED}") from None
+        raise ImportRefused(f"{state.source.label}: the database is locked by another process; try again") from None
     state.report.seconds = time.monotonic() - state.started
     return state.report
 
 
+def _archived_project_uuid(state: ImportState) -> uuid_module.UUID | None:
+    table = state.tables[graph.ROOT.label]
+    for _, values in state.parsed_rows(table):
+        return values[table.identifier_term]
+    return None
+
+
+def _claim(state: ImportState, project_uuid: uuid_module.UUID | None) -> None:
+    """On PostgreSQL, one import of a project at a time: the loser of a race stops at once with
+    one line, instead of waiting for the winner and then failing on a unique index. (On SQLite
+    writers queue on the database lock; the loser's unique violation is told the same way.)"""
+    if project_uuid is None or not is_postgresql():
+        return
+    key = project_uuid.int % (1 << 63)  # advisory lock keys are signed bigints
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
+        (claimed,) = cursor.fetchone()
+    if not claimed:
+        raise ImportRefused(f"{state.source.label}: {BEING_IMPORTED}")
+
+
+def _created_meanwhile(state: ImportState, project_uuid: uuid_module.UUID | None) -> bool:
+    """Whether the archive's project, not here when this import began, was since committed by another process."""
+    if project_uuid is None or state.project_here is not None:
+        return False
+    return Project._base_manager.filter(uuid=project_uuid).exists()
+
+
 def _write(state: ImportState, writer: PortableWriter | StagingWriter) -> None:
     writer.prepare()
+    existing = writer.existing()
+    isolation.refuse_foreign(state, existing)  # in every conflict mode
     if state.options.on_conflict == "error":
-        state.report.conflicts.update(writer.conflicts())
+        state.report.conflicts.update({label: sorted(str(u) for _, u in rows) for label, rows in existing.items()})
         _refuse_conflicts(state.report.conflicts)
     resolve_shared(state)
     writer.begin_writing()
     for node in graph.nodes(Scope.PROJECT):
+        before = effects.before_rows(state, node)
         writer.write(node)
-        effects.after_rows(state, node)
+        effects.after_rows(state, node, before)
     for table in state.links:
         write_links(state, table)
     create_roles_for_project(state.project)

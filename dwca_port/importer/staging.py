@@ -29,16 +29,18 @@ from __future__ import annotations
 
 import json
 import re
+import uuid as uuid_module
 from dataclasses import dataclass
 
 import psycopg
 from django.db import DatabaseError, connection, models, transaction
+from django.db.models import F
 
 from dwca_port import graph
 from dwca_port.graph import Scope
 from dwca_port.importer import caches
 from dwca_port.importer.portable import PortableWriter
-from dwca_port.importer.state import ImportRefused, ImportState
+from dwca_port.importer.state import ImportRefused, ImportState, unresolved_reference
 from dwca_port.json_references import to_pks
 from dwca_port.postgres import quote_name as qn
 from dwca_port.postgres.casts import CANONICAL, castable, typed_param, value_sql
@@ -176,7 +178,12 @@ class StagingWriter:
             fixes = []
             for line, cell in self.execute(f"SELECT line, c{index} FROM {staged.name} WHERE c{index} <> ''"):
                 try:
-                    value = to_pks(node, field_name, parse_value(Kind.JSON, cell))
+                    value = to_pks(
+                        node,
+                        field_name,
+                        parse_value(Kind.JSON, cell),
+                        rows=lambda target: target.usable_by(self.state.project_pk),
+                    )
                 except CellError as error:
                     raise self.state.fail(staged.table, line, index, str(error)) from None
                 fixes.append((index, None if value is None else json.dumps(value), line))
@@ -213,17 +220,17 @@ class StagingWriter:
 
     # -- conflicts, shared rows --------------------------------------------------------------------
 
-    def conflicts(self) -> dict[str, list[str]]:
-        """UUIDs of staged rows that exist here already, per model."""
+    def existing(self) -> dict[str, list[tuple[int, uuid_module.UUID]]]:
+        """(line, UUID) of staged rows whose UUID exists here already, per model."""
         found = {}
         for label, staged in self.staged.items():
             table = qn(staged.node.model._meta.db_table)
             rows = self.execute(
-                f"SELECT t.uuid::text FROM {staged.name} s JOIN {table} t "
-                f"ON t.uuid = NULLIF({staged.id_cell}, '')::uuid ORDER BY 1"
+                f"SELECT min(s.line), t.uuid FROM {staged.name} s JOIN {table} t "
+                f"ON t.uuid = NULLIF({staged.id_cell}, '')::uuid GROUP BY t.uuid ORDER BY 1"
             )
             if rows:
-                found[label] = [uuid for (uuid,) in rows]
+                found[label] = [(line, row_uuid) for line, row_uuid in rows]
         return found
 
     def begin_writing(self) -> None:
@@ -259,7 +266,7 @@ class StagingWriter:
         state, counts = self.state, self.state.report.models[node.label]
         if node.json_references:
             self._map_json_references(staged)
-        statement = _Insert(staged, state.overrides(node), state.options.on_conflict)
+        statement = _Insert(staged, state.overrides(node), state.options.on_conflict, state.project_pk)
         try:
             with transaction.atomic():  # a savepoint, so that a refused statement can be diagnosed
                 result = self.execute(statement.sql, statement.params)
@@ -337,32 +344,32 @@ class StagingWriter:
                 continue
             index = staged.index(field.name)
             ref = f"NULLIF(s.c{index}, '')::uuid"
+            usable, params = usable_rows(target, self.state.project_pk)
             rows = self.execute(
                 f"SELECT s.line, lower(s.c{index}) FROM {staged.name} s "
-                f"LEFT JOIN {qn(target.model._meta.db_table)} t ON t.uuid = {ref} "
-                f"WHERE {ref} IS NOT NULL AND t.{qn(target.model._meta.pk.column)} IS NULL AND NOT EXISTS "
+                f"LEFT JOIN ({usable}) t ON t.ref_uuid = {ref} "
+                f"WHERE {ref} IS NOT NULL AND t.ref_pk IS NULL AND NOT EXISTS "
                 f"(SELECT 1 FROM dwca_dropped d WHERE d.label = %s AND d.uuid = {ref}) ORDER BY s.line LIMIT 1",
-                [target.label],
+                [*params, target.label],
             )
             if rows and (first is None or (rows[0][0], index) < first[:2]):
                 first = (rows[0][0], index, target, rows[0][1])
         if first is None:
             return ImportRefused(f"{self.state.source.member(staged.table)}: a reference could not be resolved")
         line, index, target, value = first
-        return self.state.fail(
-            staged.table, line, index, f"refers to {target.name} {value}, which is neither in the archive nor here"
-        )
+        return self.state.fail(staged.table, line, index, unresolved_reference(target, value))
 
     def _link_self_reference(self, staged: Staged, field: models.ForeignKey) -> None:
         """A model's relation to itself, once all its rows exist; a target not here becomes null."""
-        table, pk = qn(staged.node.model._meta.db_table), qn(staged.node.model._meta.pk.column)
+        table = qn(staged.node.model._meta.db_table)
         ref = f"NULLIF(s.c{staged.index(field.name)}, '')::uuid"
+        usable, params = usable_rows(staged.node, self.state.project_pk)
         self.execute(
-            f"UPDATE {table} AS t SET {qn(field.column)} = r.{pk} FROM {staged.name} s LEFT JOIN {table} r ON r.uuid "
-            f"= {ref} "
+            f"UPDATE {table} AS t SET {qn(field.column)} = r.ref_pk FROM {staged.name} s LEFT JOIN ({usable}) r "
+            f"ON r.ref_uuid = {ref} "
             f"WHERE t.uuid = {staged.id_cell}::uuid AND {ref} IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM dwca_dropped d WHERE d.label = %s AND d.uuid = t.uuid)",
-            [staged.node.label],
+            [*params, staged.node.label],
         )
 
     def compare_caches(self, node: graph.Node) -> None:
@@ -380,10 +387,18 @@ class StagingWriter:
         self.staged.clear()
 
 
+def usable_rows(node: graph.Node, project_pk: int | None) -> tuple[str, list]:
+    """SQL (ref_uuid, ref_pk) of the rows of `node` this project's archive may refer to
+    (graph.Node.usable_by, the portable writer's rule), with its parameters."""
+    rows = node.usable_by(project_pk).annotate(ref_uuid=F("uuid"), ref_pk=F("pk")).values("ref_uuid", "ref_pk")
+    sql, params = rows.query.sql_with_params()
+    return sql, list(params)
+
+
 class _Insert:
     """The INSERT ... SELECT of one staged model, built from its fields' declarations."""
 
-    def __init__(self, staged: Staged, overrides: dict[str, int], on_conflict: str):
+    def __init__(self, staged: Staged, overrides: dict[str, int], on_conflict: str, project_pk: int | None):
         node = staged.node
         model = node.model
         self.self_references = [f for f in node.foreign_keys() if f.related_model is model]
@@ -402,8 +417,10 @@ class _Insert:
                 alias = f"j{len(joins)}"
                 ref = f"NULLIF({cell}, '')"
                 if target.scope is Scope.PROJECT:
-                    joins.append(f"LEFT JOIN {qn(target.model._meta.db_table)} {alias} ON {alias}.uuid = {ref}::uuid")
-                    resolved = f"{alias}.{qn(target.model._meta.pk.column)}"
+                    usable, params = usable_rows(target, project_pk)
+                    joins.append(f"LEFT JOIN ({usable}) {alias} ON {alias}.ref_uuid = {ref}::uuid")
+                    self.join_params += params
+                    resolved = f"{alias}.ref_pk"
                     values.append(
                         f"CASE WHEN {ref} IS NULL THEN NULL WHEN {resolved} IS NOT NULL THEN {resolved} "
                         f"ELSE pg_temp.dwca_unresolved(%s, {ref}) END"

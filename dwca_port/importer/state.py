@@ -31,6 +31,7 @@ from dwca_port.values import CellError, parse_value
 
 BATCH = 2000
 CONFLICT_MODES = ("error", "skip", "update")
+FOREIGN = "belongs to another project"  # the whole of what an import says about another project's row
 
 
 class ImportRefused(Exception):
@@ -70,7 +71,13 @@ class ImportState:
         self.dropped: dict[str, set[uuid_module.UUID]] = defaultdict(set)
         self.created_taxa: list[int] = []  # their caches are computed after the import
         self.project = None  # the imported project, once its row is written
+        self.project_here: int | None = None  # the archive's project, when it exists here already
         self.started = time.monotonic()
+
+    @property
+    def project_pk(self) -> int | None:
+        """The archive's project's key here (None while it is not here): what isolation compares with."""
+        return self.project.pk if self.project is not None else self.project_here
 
     def say(self, message: str) -> None:
         if self.progress:
@@ -146,7 +153,7 @@ class ImportState:
             value = values.get(term)
             if not field.is_relation:
                 if field.name in json_fields:
-                    value = to_pks(node, field.name, value)
+                    value = to_pks(node, field.name, value, rows=lambda target: target.usable_by(self.project_pk))
                 attributes[field.attname] = stored_value(field, value)
                 continue
             target = graph.graph_target(field)
@@ -158,12 +165,7 @@ class ImportState:
             elif target.scope is Scope.PROJECT:
                 pk = (project_targets or {}).get(field.name, {}).get(value)
                 if pk is None:
-                    raise self.fail(
-                        table,
-                        line,
-                        table.index_of(term),
-                        f"refers to {target.name} {value}, which is neither in the archive nor here",
-                    )
+                    raise self.fail(table, line, table.index_of(term), unresolved_reference(target, value))
             else:
                 pk = self.shared[target.label].get(value)
             if pk is None and not field.null:
@@ -173,6 +175,13 @@ class ImportState:
                 return None
             attributes[field.attname] = pk
         return attributes
+
+
+def unresolved_reference(target: graph.Node, value) -> str:
+    """Why a reference to a project row did not resolve: another project's row, or no row here."""
+    if target.model._base_manager.filter(uuid=value).exists():
+        return f"refers to {target.name} {value}, which {FOREIGN}"
+    return f"refers to {target.name} {value}, which is neither in the archive nor here"
 
 
 def stored_value(field: models.Field, value: Any) -> Any:

@@ -87,6 +87,11 @@ class Command(BaseCommand):
                 "  storage sources needing credentials (never exported): "
                 + ", ".join(report.storage_sources_needing_credentials)
             )
+        if report.secrets_dropped:
+            out(
+                "  storage sources whose endpoint or bucket changed: their stored credentials were dropped, "
+                "enter them again: " + ", ".join(report.secrets_dropped)
+            )
         if report.cache_differences:
             out(
                 "  cached values that differed from the archive (recomputed here): "
