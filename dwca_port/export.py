@@ -9,14 +9,19 @@ archive, once it passed validation.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from django.db import connection, transaction
+
 from dwca_port.eml.additions import MetadataError, read_additions
+from dwca_port.findings import Report, Severity
 from dwca_port.formats import TableSummary
 from dwca_port.formats.dwca import write_archive
 from dwca_port.formats.json import write_json
@@ -89,7 +94,7 @@ def export_project(
             progress.flush()
 
     try:
-        with export_session():
+        with snapshot(), export_session():
             if format == "json":
                 summaries = write_json(partial, context, tables)
             else:
@@ -105,13 +110,42 @@ def export_project(
     return ExportSummary(output, profile if format == "dwca" else "full (json)", summaries, time.monotonic() - started)
 
 
+@contextlib.contextmanager
+def snapshot():
+    """Every query of the export in one snapshot of the database, so that an export of a project
+    being written (captures, detections, occurrences arriving) describes one instant: a read-only
+    REPEATABLE READ transaction on PostgreSQL; on SQLite one read transaction (its first read
+    fixes what the rest see). Inside a caller's transaction (a test's), that transaction's rules apply."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if is_postgresql():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
 def _validate(path: Path, profile: str, say) -> None:
     say("validating the archive")
     report = validate_archive(path, profile=profile)
     if not report.ok:
-        shown = "\n".join(f"  {finding}" for finding in report.blocking[:20])
-        more = len(report.blocking) - 20
-        raise ExportError(
-            f"the exported archive does not pass validation ({len(report.blocking)} blocking findings):\n{shown}"
-            + (f"\n  ... and {more} more" if more > 0 else "")
-        )
+        raise ExportError(refusal(report))
+
+
+def refusal(report: Report, shown: int = 20) -> str:
+    """Why an exported archive is refused: the findings that fail validation, blocking ones first,
+    each with its own severity (a robustness rule fails validation too, but is not GBIF-blocking)."""
+    failing = sorted(report.blocking, key=lambda finding: finding.severity is not Severity.BLOCKING)
+    counts = Counter(finding.severity for finding in failing)
+    summary = ", ".join(
+        f"{counts[severity]} {name}"
+        for severity, name in ((Severity.BLOCKING, "blocking"), (Severity.LOCAL, "local-rule"))
+        if counts[severity]
+    )
+    listing = "\n".join(f"  {finding}" for finding in failing[:shown])
+    more = len(failing) - shown
+    return (
+        f"the exported archive does not pass validation ({summary} findings; B blocking, L local rule):\n{listing}"
+        + (f"\n  ... and {more} more" if more > 0 else "")
+    )

@@ -124,3 +124,20 @@ def test_default_filters_decide_what_is_published(demo, export):
     published = Occurrence.objects.filter(project=demo, determination_score__gte=0.9).count()
     assert 0 < published < 95
     assert len(rows(export(Project.objects.get(pk=demo.pk), "gbif"), "occurrence.txt")) == published
+
+
+def test_a_refused_export_lists_blocking_findings_first_with_their_true_severity():
+    from dwca_port.export import refusal
+    from dwca_port.findings import Finding, Report, Severity
+
+    report = Report()
+    report.add(Finding(25, "REFERENCE_NOT_FOUND", Severity.LOCAL, "not among the ids", file="a.txt", line=3))
+    report.add(Finding(0, "EXTRA", Severity.WARNING, "a warning", file="a.txt"))
+    report.add(Finding(4, "DATA_FILE_NOT_FOUND", Severity.BLOCKING, "not in the archive", file="meta.xml"))
+    lines = refusal(report).split("\n")
+    assert lines[0] == (
+        "the exported archive does not pass validation (1 blocking, 1 local-rule findings; B blocking, L local rule):"
+    )
+    assert lines[1] == "  meta.xml: not in the archive [B #4 DATA_FILE_NOT_FOUND]"
+    assert lines[2] == "  a.txt, line 3: not among the ids [L #25 REFERENCE_NOT_FOUND]"
+    assert len(lines) == 3
