@@ -189,16 +189,30 @@ def test_an_update_that_changes_a_storage_endpoint_drops_its_credentials(demo, e
     assert report.secrets_dropped == [storage.name] and storage.name in report.storage_sources_needing_credentials
 
 
+def _with_user(path: Path, template, email: str, target: Path) -> tuple[Path, str]:
+    """A copy of the archive whose user table also holds a newcomer (the template's row, another UUID and e-mail)."""
+    newcomer = str(uuid.uuid4())
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "antenna_user.txt":
+                row = next(line for line in data.decode().split("\n") if str(template.uuid) in line)
+                added = row.replace(str(template.uuid), newcomer).replace(template.email, email)
+                data = data.rstrip(b"\n") + b"\n" + added.encode() + b"\n"
+            out.writestr(info, data)
+    return target, newcomer
+
+
 def test_an_update_that_gives_a_membership_to_another_user_moves_the_roles(demo, export, tmp_path):
     path = export(demo)
     membership = UserProjectMembership.objects.filter(project=demo).order_by("uuid").first()
-    former, newcomer = membership.user, demo.owner
-    assert not UserProjectMembership.objects.filter(project=demo, user=newcomer).exists()
+    former = membership.user
     roles = roles_of(demo, former)
     assert roles
+    path, newcomer = _with_user(path, former, "newcomer@example.org", tmp_path / "newcomer.zip")
     member = "antenna_userprojectmembership.txt"
-    edited = _edit(path, member, membership.uuid, "userID", str(newcomer.uuid), tmp_path / "other-user.zip")
+    edited = _edit(path, member, membership.uuid, "userID", newcomer, tmp_path / "other-user.zip")
     _import(edited, "update")
     membership.refresh_from_db()
-    assert membership.user == newcomer and membership.project == demo
-    assert roles_of(demo, former) == [] and roles_of(demo, newcomer) == roles
+    assert membership.user.email == "newcomer@example.org" and membership.project == demo
+    assert roles_of(demo, former) == [] and roles_of(demo, membership.user) == roles
