@@ -30,7 +30,12 @@ Identifiers are the records' stored UUIDs, lowercase, never derived from names. 
 hang from the Event core through their first column: the row's capture session, else its
 deployment, else the project's root event. Relations are written as the target's UUID (column
 `<relation>ID`). Dates and times in Antenna tables are the instance's local time without an
-offset (the project table states the time zone); Darwin Core dates carry their UTC offset.
+offset (the project table states the time zone); Darwin Core dates carry their UTC offset. In
+the hour the clocks repeat in autumn, a plain local time is the later (standard-time) reading,
+as PostgreSQL reads it, and the earlier reading carries its offset (`2024-11-03T01:30:00-04:00`),
+so that PostgreSQL's two instants come back as they were. A time in the hour the clocks skip in
+spring (`2024-03-10T02:30:00`) is kept by SQLite, which stores local times as text, and refused
+by PostgreSQL, whose timestamptz cannot hold it (it would store 03:30).
 Columns marked *cache* are computed values: exported to be verified, recomputed on import.
 Storage credentials are never written; rows a clone copies, links or skips are listed in
 `docs/clone.md`.

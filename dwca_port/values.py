@@ -6,8 +6,9 @@ from PostgreSQL are byte-identical, and so that the PostgreSQL fast path (format
 dwca_port/postgres/cells.py) produces exactly what this module produces.
 
 Datetimes in Antenna tables are the database's naive local time, written without an offset
-(the archive states the time zone once); this is lossless, unlike an offset, which cannot express
-the wall-clock times that a daylight-saving change skips or repeats.
+(the archive states the time zone once), which can express the wall times a daylight-saving
+change skips (SQLite stores them); of a wall time the change repeats, the earlier reading is
+written with its offset (PostgreSQL stores instants: see `repeated_wall_time`).
 """
 
 from __future__ import annotations

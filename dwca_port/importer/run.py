@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TextIO
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 
 from ami.users.roles import create_roles_for_project
 from dwca_port import graph
@@ -32,6 +32,7 @@ from dwca_port.formats import SourceError, TableSource, looks_like_json, open_so
 from dwca_port.graph import Scope
 from dwca_port.importer import caches, effects
 from dwca_port.importer.portable import PortableWriter, write_links
+from dwca_port.importer.refusals import one_line
 from dwca_port.importer.report import ImportReport
 from dwca_port.importer.shared import resolve_shared
 from dwca_port.importer.staging import StagingWriter
@@ -112,8 +113,8 @@ def run_import(source: TableSource, options: ImportOptions, progress: TextIO | N
                 raise _Rollback
     except _Rollback:
         state.say("dry run: everything rolled back")
-    except IntegrityError as error:
-        raise ImportRefused(f"the database refused a row: {error}") from None
+    except (IntegrityError, DataError) as error:
+        raise ImportRefused(f"the database refused a row: {one_line(error)}") from None
     state.report.seconds = time.monotonic() - state.started
     return state.report
 

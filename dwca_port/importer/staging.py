@@ -40,6 +40,7 @@ from dwca_port import graph
 from dwca_port.graph import Scope
 from dwca_port.importer import caches
 from dwca_port.importer.portable import PortableWriter
+from dwca_port.importer.refusals import one_line
 from dwca_port.importer.state import ImportRefused, ImportState, skipped_message
 from dwca_port.json_references import to_pks
 from dwca_port.postgres import quote_name as qn
@@ -64,10 +65,6 @@ BEGIN
     RAISE EXCEPTION 'unresolved reference' USING ERRCODE = '{UNRESOLVED}';
 END $$;
 """
-
-
-def one_line(error: Exception) -> str:
-    return " ".join(str(error).split())
 
 
 @dataclass
@@ -334,6 +331,14 @@ class StagingWriter:
             return self._first_dangling(staged)
         for _ in self.state.parsed_rows(staged.table):  # raises at the first bad cell
             pass
+        try:  # what only the database refuses (a unique constraint...): the portable writer names the row
+            with transaction.atomic():
+                self.portable.write(staged.node)
+                raise _Written
+        except ImportRefused as refused:
+            return refused
+        except _Written:
+            pass
         return ImportRefused(f"{self.state.source.member(staged.table)}: the database refused a row: {one_line(error)}")
 
     def _first_dangling(self, staged: Staged) -> Exception:
@@ -385,6 +390,10 @@ class StagingWriter:
         if names:
             self.execute(f"DROP TABLE IF EXISTS {', '.join(names)}")
         self.staged.clear()
+
+
+class _Written(Exception):
+    """Rolls back a diagnostic write that went through."""
 
 
 class _Insert:

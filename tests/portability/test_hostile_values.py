@@ -142,3 +142,20 @@ def test_a_float_nan_is_kept_where_the_database_can_store_it(archives, tmp_path)
     assert any(
         score is not None and math.isnan(score) for score in Detection.objects.values_list("detection_score", flat=True)
     )
+
+
+def test_a_row_only_the_database_refuses_is_named(archives, tmp_path):
+    """Two captures of one deployment with one path break a unique constraint that no cell
+    check sees: the import names the second row's line and the constraint's column."""
+    editor = Editor(archives[FULL], all_tables())
+    table = next(t for t in editor.meta.tables if t.file == "antenna_sourceimage.txt")
+    header, rows = editor.rows(table)
+    path_index, deployment_index = header.index("path"), header.index("deploymentID")
+    assert rows[0][deployment_index] == rows[1][deployment_index]
+    rows[1][path_index] = rows[0][path_index]
+    editor.write_rows(table, header, rows)
+    path = tmp_path / "same-path.zip"
+    path.write_bytes(editor.build())
+    message = _refused(path)
+    assert f"antenna_sourceimage.txt, line 3, column {path_index + 1} (path)" in message, message
+    assert "the database refused it" in message
