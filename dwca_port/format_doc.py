@@ -30,10 +30,41 @@ Identifiers are the records' stored UUIDs, lowercase, never derived from names. 
 hang from the Event core through their first column: the row's capture session, else its
 deployment, else the project's root event. Relations are written as the target's UUID (column
 `<relation>ID`). Dates and times in Antenna tables are the instance's local time without an
-offset (the project table states the time zone); Darwin Core dates carry their UTC offset.
+offset (the project table states the time zone); Darwin Core dates carry their UTC offset. In
+the hour the clocks repeat in autumn, a plain local time is the later (standard-time) reading,
+as PostgreSQL reads it, and the earlier reading carries its offset (`2024-11-03T01:30:00-04:00`),
+so that PostgreSQL's two instants come back as they were. A time in the hour the clocks skip in
+spring (`2024-03-10T02:30:00`) is kept by SQLite, which stores local times as text, and refused
+by PostgreSQL, whose timestamptz cannot hold it (it would store 03:30).
 Columns marked *cache* are computed values: exported to be verified, recomputed on import.
 Storage credentials are never written; rows a clone copies, links or skips are listed in
 `docs/clone.md`.
+
+## Values a column takes
+
+An import takes only what PostgreSQL, Antenna's production database, can store as it is, on
+every database, so that a project imported into SQLite can always move on to PostgreSQL. A cell
+outside these rules is refused, naming the file, line, column and rule, and nothing is written:
+
+- **Text** no longer than its column's `max_length` (*at most N characters* below); **integers**
+  within their column's range (*from A to B*: the model field's, as Django declares it for
+  PostgreSQL); **decimals** within float8 (`1e400` is refused, not read as infinity).
+- **JSON** as PostgreSQL's jsonb takes it: nested at most 100 levels deep; no `NaN` or
+  `Infinity` (not JSON); no NUL character (`\\u0000`) and no lone surrogate in a string. They
+  are refused rather than kept, because jsonb cannot hold them and Python would only keep them on
+  SQLite. UUIDs inside JSON (a capture set's `kwargs.image_ids`, a data export's
+  `filters.collection_id`...) are UUID texts, one or a list; anything nested is refused.
+- A decimal `NaN` is kept on PostgreSQL (float8 holds it) and refused on SQLite, which would
+  store it as NULL.
+
+**Empty text and NULL are one value in the archive.** A Darwin Core Archive has no NULL: an
+empty cell is what GBIF, the IPT, R and pandas read as "no value", and the toolkit writes both
+an empty string and NULL as an empty cell (the gbif profile could not write them apart). On
+import an empty cell becomes NULL where the column allows NULL, else the empty string. So a
+round trip keeps every value but turns an empty string in a nullable text column into NULL:
+*lossless* in this document means lossless up to that one normalisation. Keeping them apart
+would need a marker that no other reader of the archive understands; an instance that needs
+empty strings kept should not declare those text fields nullable.
 """
 
 
@@ -49,6 +80,10 @@ def _kind(column) -> str:
         parts.append(f"→ {column.references.rsplit('/', 1)[-1]}")
     if column.vocabulary:
         parts.append("one of " + ", ".join(f"`{v}`" for v in column.vocabulary))
+    if column.max_length is not None:
+        parts.append(f"at most {column.max_length} characters")
+    if column.bounds is not None:
+        parts.append(f"from {column.bounds[0]} to {column.bounds[1]}")
     return "; ".join(parts)
 
 

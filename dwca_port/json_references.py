@@ -13,13 +13,25 @@ import uuid as uuid_module
 from collections.abc import Callable
 
 from dwca_port import graph
+from dwca_port.values import CellError, canonical_json
 
 
-def _translate(document, key: str, lookup: Callable[[list], dict]):
+def _is_reference(value) -> bool:
+    """A value that can name a row: an id (export) or a UUID text (import), nothing nested."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def _translate(document, key: str, lookup: Callable[[list], dict], strict: bool = False):
+    """`document` with document[key] (one reference or a list of them) translated by `lookup`.
+    Values that cannot name a row are dropped, or refused when `strict` (an archive's)."""
     if not isinstance(document, dict) or key not in document or document[key] is None:
         return document
     value = document[key]
     values = value if isinstance(value, list) else [value]
+    if strict and not all(_is_reference(v) for v in values):
+        bad = next(v for v in values if not _is_reference(v))
+        raise CellError(f"{key} must hold UUIDs (one or a list), not {canonical_json(bad)[:60]}")
+    values = [v for v in values if _is_reference(v)]
     found = lookup(values)
     translated = [found[v] for v in values if v in found]
     document = copy.deepcopy(document)
@@ -43,7 +55,8 @@ def to_uuids(node: graph.Node, field_name: str, document):
 
 def to_pks(node: graph.Node, field_name: str, document, rows: Callable | None = None):
     """Import: the UUIDs in `document` replaced by this instance's primary keys. `rows(node)`:
-    the rows a UUID may stand for (default: all of the model's)."""
+    the rows a UUID may stand for (default: all of the model's). Raises CellError when a
+    reference is not a UUID text or id (a list, an object...)."""
     for name, key, label in node.json_references:
         if name == field_name:
             target = graph.NODES_BY_LABEL[label]
@@ -59,5 +72,5 @@ def to_pks(node: graph.Node, field_name: str, document, rows: Callable | None = 
                 found = candidates.filter(uuid__in=list(wanted)).values_list("uuid", "pk")
                 return {wanted[u]: pk for u, pk in found}
 
-            document = _translate(document, key, lookup)
+            document = _translate(document, key, lookup, strict=True)
     return document

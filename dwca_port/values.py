@@ -6,14 +6,16 @@ from PostgreSQL are byte-identical, and so that the PostgreSQL fast path (format
 dwca_port/postgres/cells.py) produces exactly what this module produces.
 
 Datetimes in Antenna tables are the database's naive local time, written without an offset
-(the archive states the time zone once); this is lossless, unlike an offset, which cannot express
-the wall-clock times that a daylight-saving change skips or repeats.
+(the archive states the time zone once), which can express the wall times a daylight-saving
+change skips (SQLite stores them); of a wall time the change repeats, the earlier reading is
+written with its offset (PostgreSQL stores instants: see `repeated_wall_time`).
 """
 
 from __future__ import annotations
 
 import datetime
 import enum
+import functools
 import json
 import math
 import re
@@ -45,6 +47,10 @@ class Kind(str, enum.Enum):
 
 class CellError(ValueError):
     """A cell that cannot be read as its kind; the message says what was expected."""
+
+
+class Unstorable(CellError):
+    """A well-formed value that the target column cannot hold as it is; the message says why."""
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -128,8 +134,76 @@ def canonical_json(value: Any) -> str:
 
 
 def format_local_datetime(value: datetime.datetime) -> str:
+    """Local time without an offset; the earlier reading of a wall time the clocks show twice
+    (fold 0: daylight time, as PostgreSQL hands it over) with its offset, because a plain
+    repeated time means the later reading (see `repeated_wall_time`)."""
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{text}.{value.microsecond:06d}" if value.microsecond else text
+    text = f"{text}.{value.microsecond:06d}" if value.microsecond else text
+    if value.fold == 0 and repeated_wall_time(value):
+        offset = value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE)).utcoffset()
+        text += _offset_text(offset)
+    return text
+
+
+def _offset_text(offset: datetime.timedelta) -> str:
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+# -- local times around daylight-saving changes -------------------------------------------------
+#
+# Naive local times in settings.TIME_ZONE, as upstream stores them. On the day the clocks go
+# back, one hour of wall times happens twice; a plain one in the archive means the later
+# (standard-time) reading, which is what PostgreSQL picks for a naive time, and the earlier one
+# carries its offset. On the day they go forward, an hour of wall times never happens:
+# SQLite stores such a time as it is, PostgreSQL (timestamptz) cannot store it at all.
+
+
+@functools.lru_cache(maxsize=4096)
+def _changes_on(day: datetime.date) -> bool:
+    """Whether the local zone's UTC offset changes during `day` (then its times need a closer look)."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    start = datetime.datetime.combine(day, datetime.time(0), tzinfo=zone)
+    end = datetime.datetime.combine(day, datetime.time(23, 59, 59), tzinfo=zone)
+    return start.utcoffset() != end.utcoffset() or start.replace(fold=1).utcoffset() != start.utcoffset()
+
+
+def _readings(value: datetime.datetime) -> tuple[datetime.timedelta, datetime.timedelta, bool]:
+    zone = ZoneInfo(settings.TIME_ZONE)
+    first, second = value.replace(tzinfo=zone, fold=0), value.replace(tzinfo=zone, fold=1)
+    exists = first.astimezone(datetime.UTC).astimezone(zone).replace(tzinfo=None) == value.replace(fold=0)
+    return first.utcoffset(), second.utcoffset(), exists
+
+
+def repeated_wall_time(value: datetime.datetime) -> bool:
+    """A naive local time that the clocks show twice (the hour after they go back)."""
+    if not _changes_on(value.date()):
+        return False
+    first, second, exists = _readings(value)
+    return exists and first != second
+
+
+def skipped_wall_time(value: datetime.datetime) -> bool:
+    """A naive local time that never happens (the hour the clocks skip going forward)."""
+    if not _changes_on(value.date()):
+        return False
+    return not _readings(value)[2]
+
+
+@functools.lru_cache(maxsize=4096)
+def _changes_on_text(day: str) -> bool:
+    try:
+        return _changes_on(datetime.date.fromisoformat(day))
+    except ValueError:
+        return False
+
+
+def skipped_wall_time_text(text: str) -> bool:
+    """skipped_wall_time of a plain local date-time cell (a cell with an offset names an instant)."""
+    if not (len(text) >= 19 and _changes_on_text(text[:10]) and _LOCAL_DATETIME.match(text)):
+        return False
+    return skipped_wall_time(datetime.datetime.fromisoformat(text))
 
 
 def format_value(kind: Kind, value: Any) -> str | None:
@@ -184,25 +258,87 @@ def parse_value(kind: Kind, text: str | None) -> Any:
         if kind is Kind.DECIMAL:
             if not _DECIMAL.match(text):
                 raise ValueError
-            return float(text)
+            number = float(text)
+            if math.isinf(number) and "Infinity" not in text:
+                raise Unstorable("out of range for a double-precision number")
+            return number
         if kind is Kind.BOOLEAN:
             if text not in ("true", "false"):
                 raise ValueError
             return text == "true"
         if kind is Kind.DATETIME:
             if _LOCAL_DATETIME.match(text):
-                return datetime.datetime.fromisoformat(text)
+                local = datetime.datetime.fromisoformat(text)
+                # a plain repeated time is the later reading (fold 1), as PostgreSQL reads it
+                return local.replace(fold=1) if repeated_wall_time(local) else local
             moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
             if moment.tzinfo is None:
                 raise ValueError
+            # (astimezone sets fold: which reading of a repeated wall time the instant is)
             return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).replace(tzinfo=None)
         if kind is Kind.DATE:
             return datetime.date.fromisoformat(text)
         if kind is Kind.JSON:
-            return json.loads(text)
+            return parse_json(text)
+    except CellError:
+        raise
     except (ValueError, TypeError, OverflowError) as error:
         raise CellError(f"{text[:60]!r} is not a valid {kind.value}") from error
     return text
+
+
+# -- JSON -------------------------------------------------------------------------------------
+
+# Deeper nesting is refused: Python's parser would exhaust its stack long before PostgreSQL's
+# (a RecursionError, not a message), and no Antenna document comes near it.
+MAX_JSON_DEPTH = 100
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+# Characters jsonb cannot hold: NUL and UTF-16 surrogates (a lone one is not a character).
+_NOT_IN_JSONB = re.compile("[\x00\ud800-\udfff]")
+
+
+def _refuse_constant(name: str):
+    raise Unstorable(f"JSON holds {name}, which JSON does not define (PostgreSQL's jsonb refuses it)")
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in a JSON text (strings skipped)."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def parse_json(text: str) -> Any:
+    """A JSON cell as PostgreSQL's jsonb takes it, on every database: nesting at most
+    MAX_JSON_DEPTH deep, no NaN or Infinity, no NUL character or lone surrogate in a string."""
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and json_depth(text) > MAX_JSON_DEPTH:
+        raise Unstorable(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    value = json.loads(text, parse_constant=_refuse_constant)
+    if "\\u" in text:  # only an escape can put NUL or a surrogate into a decoded string
+        _refuse_unstorable_strings(value)
+    return value
+
+
+def _refuse_unstorable_strings(value: Any) -> None:
+    strings = [value] if isinstance(value, str) else []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            strings += item.keys()
+            stack += item.values()
+        elif isinstance(item, list):
+            stack += item
+        elif isinstance(item, str):
+            strings.append(item)
+    for string in strings:
+        found = _NOT_IN_JSONB.search(string)
+        if found:
+            what = "a NUL character (\\u0000)" if found.group() == "\x00" else "a lone surrogate"
+            raise Unstorable(f"JSON string holds {what}, which PostgreSQL's jsonb cannot store")
 
 
 # -- field kinds -----------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from dwca_port.eml.checks import EMAIL
 from dwca_port.findings import Finding, Severity
 from dwca_port.meta.model import TableDescriptor
 from dwca_port.tables.base import AC, ANTENNA, DC, DCTERMS, DWC, ECO, GBIF, GBIF_PROFILE, Table
-from dwca_port.values import CellError, Kind, parse_value
+from dwca_port.values import CellError, Kind, Unstorable, parse_value
 from dwca_port.versions import FORMAT_VERSION
 
 OCCURRENCE = DWC + "Occurrence"
@@ -243,7 +243,8 @@ class RowChecks:
         elif allowed is None and prop and prop.thesaurus and prop.thesaurus != BOOLEAN_VOCABULARY:
             known = vocabulary(prop.thesaurus)
             allowed_labels = known.labels if known else None
-        if not (parser or required or allowed or allowed_labels):
+        limited = declared is not None and (declared.max_length is not None or declared.bounds is not None)
+        if not (parser or required or allowed or allowed_labels or limited):
             return None
         add, what = self.add, kind.value if kind else "value"
 
@@ -264,8 +265,14 @@ class RowChecks:
                 try:
                     parser(value)
                 except ValueError as error:
-                    reason = "" if isinstance(error, CellError) else f": {error}"
+                    generic = isinstance(error, CellError) and not isinstance(error, Unstorable)
+                    reason = "" if generic else f": {error}"
                     add(item, code, severity, f"{short(value)} is not a valid {what}{reason}", line, term)
+                    return
+            if limited:
+                problem = declared.limit_error(int(value) if kind is Kind.INTEGER else value)
+                if problem:
+                    add(item, "VALUE_OUT_OF_RANGE", severity, f"{short(value)}: {problem}", line, term)
                     return
             if allowed is not None and value not in allowed:
                 add(

@@ -78,7 +78,7 @@ def compare_staged(
         elif column.kind in TEXT_KINDS:
             current = f"t.{qn(field.column)}::text"
         else:
-            current = f"t.{qn(field.column)}::{SQL_TYPE[column.kind]}"  # timestamptz -> local time, as the ORM reads it
+            current = f"t.{qn(field.column)}::{SQL_TYPE[column.kind]}"  # (date-times: compared as instants)
         compared.append((column, archived_sql(column.kind, f"s.c{index}"), current))
     if not compared:
         return

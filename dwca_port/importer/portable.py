@@ -11,10 +11,13 @@ import contextlib
 import uuid as uuid_module
 from collections import defaultdict
 
+from django.db import DatabaseError, transaction
+
 from ami.base.bulk import update_rows
 from dwca_port import graph
 from dwca_port.graph import Scope
 from dwca_port.importer import caches
+from dwca_port.importer.refusals import first_refused
 from dwca_port.importer.state import BATCH, ImportState, batched
 from dwca_port.tables import Table
 
@@ -56,6 +59,7 @@ class PortableWriter:
         overrides = state.overrides(node)
         self_refs = [f for f in node.foreign_keys() if f.related_model is model]
         deferred: list[tuple[uuid_module.UUID, str, uuid_module.UUID]] = []
+        names = [f.name for f in node.fields() if f not in self_refs]  # what an update writes
         for batch in batched(state.parsed_rows(table)):
             existing = dict(
                 node.usable_by(state.project_pk)
@@ -78,21 +82,29 @@ class PortableWriter:
                         deferred.append((row_uuid, ref.attname, target))
                 if row_uuid in existing:
                     if state.options.on_conflict == "update":
-                        changed.append(model(pk=existing[row_uuid], uuid=row_uuid, **attributes))
+                        changed.append((line, model(pk=existing[row_uuid], uuid=row_uuid, **attributes)))
                     else:
                         counts.skipped += 1
                     continue
-                new.append(model(uuid=row_uuid, **attributes))
+                new.append((line, model(uuid=row_uuid, **attributes)))
             if new:
-                model._base_manager.bulk_create(new, batch_size=BATCH)
+                self._written(table, model, new, lambda rows: model._base_manager.bulk_create(rows, batch_size=BATCH))
                 counts.created += len(new)
             if changed:
-                update_rows(model, changed, [f.name for f in node.fields() if f not in self_refs])
+                self._written(table, model, changed, lambda rows: update_rows(model, rows, names))
                 counts.updated += len(changed)
         if deferred:
             _link_self_references(node, deferred, state.project_pk)
         if counts.created or counts.updated or counts.skipped:
             state.say(f"{node.label}: {counts.created} created, {counts.skipped} skipped, {counts.updated} updated")
+
+    def _written(self, table: Table, model, rows: list[tuple[int, object]], write) -> None:
+        """write(objects) in a savepoint; when the database refuses, name the first row it refuses."""
+        try:
+            with transaction.atomic():
+                write([row for _, row in rows])
+        except DatabaseError as error:
+            raise first_refused(self.state, table, model, rows, write, error) from None
 
     def compare_caches(self, node: graph.Node) -> None:
         caches.compare_from_archive(self.state, node)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TextIO
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DataError, IntegrityError, OperationalError, connection, transaction
 
 from ami.main.models import Project
 from ami.users.roles import create_roles_for_project
@@ -34,6 +34,7 @@ from dwca_port.formats import SourceError, TableSource, looks_like_json, open_so
 from dwca_port.graph import Scope
 from dwca_port.importer import caches, effects, isolation
 from dwca_port.importer.portable import PortableWriter, write_links
+from dwca_port.importer.refusals import one_line
 from dwca_port.importer.report import ImportReport
 from dwca_port.importer.shared import resolve_shared
 from dwca_port.importer.staging import StagingWriter
@@ -121,13 +122,15 @@ def run_import(source: TableSource, options: ImportOptions, progress: TextIO | N
     except IntegrityError as error:
         if _created_meanwhile(state, project_uuid):
             raise ImportRefused(f"{state.source.label}: {BEING_IMPORTED}") from None
-        raise ImportRefused(f"the database refused a row: {error}") from None
+        raise ImportRefused(f"the database refused a row: {one_line(error)}") from None
     except OperationalError as error:  # SQLite: another writer holds the database
         if "locked" not in str(error):
             raise
         if _created_meanwhile(state, project_uuid):
             raise ImportRefused(f"{state.source.label}: {BEING_IMPORTED}") from None
         raise ImportRefused(f"{state.source.label}: the database is locked by another process; try again") from None
+    except DataError as error:
+        raise ImportRefused(f"the database refused a row: {one_line(error)}") from None
     state.report.seconds = time.monotonic() - state.started
     return state.report
 

@@ -12,7 +12,9 @@ dropped at commit, and SQL does per column what parse_value + stored_value do:
   upper-case UUID...) is replaced by its canonical text.
 * Casts per kind; an empty cell is NULL where the column allows it, '' for a not-null text
   column, otherwise the field's default. Date-times are local: the cast to timestamptz uses the
-  session time zone, which Django sets to settings.TIME_ZONE, exactly as for a naive datetime.
+  session time zone, which Django sets to settings.TIME_ZONE, exactly as for a naive datetime
+  (a repeated wall time is the later reading; the earlier one carries its offset, which the cast
+  keeps); a wall time the clocks skip is refused while staging.
 * JSON cells holding fractional numbers (or UUIDs of json_references) are rewritten in Python
   while staging, because Python's float round trip decides what the portable path stores.
 * Relations to project rows join the target table on uuid (targets come earlier in the graph's
@@ -40,12 +42,13 @@ from dwca_port import graph
 from dwca_port.graph import Scope
 from dwca_port.importer import caches
 from dwca_port.importer.portable import PortableWriter
-from dwca_port.importer.state import ImportRefused, ImportState, unresolved_reference
+from dwca_port.importer.refusals import one_line
+from dwca_port.importer.state import ImportRefused, ImportState, skipped_message, unresolved_reference
 from dwca_port.json_references import to_pks
 from dwca_port.postgres import quote_name as qn
 from dwca_port.postgres.casts import CANONICAL, castable, typed_param, value_sql
 from dwca_port.tables import Table
-from dwca_port.values import CellError, Kind, format_value, parse_value
+from dwca_port.values import CellError, Kind, format_value, parse_value, skipped_wall_time_text
 
 UNRESOLVED = "DW001"  # SQLSTATE raised for a reference neither in the archive nor here
 
@@ -64,10 +67,6 @@ BEGIN
     RAISE EXCEPTION 'unresolved reference' USING ERRCODE = '{UNRESOLVED}';
 END $$;
 """
-
-
-def one_line(error: Exception) -> str:
-    return " ".join(str(error).split())
 
 
 @dataclass
@@ -122,12 +121,17 @@ class StagingWriter:
         rewrites = self._json_rewrites(table)
         checked = [index for index, column in enumerate(table.columns) if column.kind in CANONICAL]
         canonical = re.compile("\t".join(f"(?:{CANONICAL[table.columns[index].kind]})?" for index in checked))
+        local_times = [index for index, column in enumerate(table.columns) if column.kind is Kind.DATETIME]
         count = 0
         try:
             with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {name} FROM STDIN") as copy:
                 for line, cells in self.state.rows(table):
                     if not canonical.fullmatch("\t".join([cells[index] or "" for index in checked])):
                         self._canonicalise(table, line, cells, checked)
+                    for index in local_times:
+                        if cells[index] and skipped_wall_time_text(cells[index]):
+                            value = parse_value(Kind.DATETIME, cells[index])
+                            raise self.state.fail(table, line, index, skipped_message(value))
                     for index, rewrite in rewrites:
                         cells[index] = rewrite(line, cells[index])
                     copy.write_row((line, *cells))
@@ -196,9 +200,9 @@ class StagingWriter:
         a UTC offset becomes local time, an upper-case UUID lower-case...)."""
         for index in checked:
             if cells[index]:
-                kind = table.columns[index].kind
+                column = table.columns[index]
                 try:
-                    cells[index] = format_value(kind, parse_value(kind, cells[index]))
+                    cells[index] = format_value(column.kind, column.parse(cells[index]))
                 except CellError as error:
                     raise self.state.fail(table, line, index, str(error)) from None
 
@@ -334,6 +338,14 @@ class StagingWriter:
             return self._first_dangling(staged)
         for _ in self.state.parsed_rows(staged.table):  # raises at the first bad cell
             pass
+        try:  # what only the database refuses (a unique constraint...): the portable writer names the row
+            with transaction.atomic():
+                self.portable.write(staged.node)
+                raise _Written
+        except ImportRefused as refused:
+            return refused
+        except _Written:
+            pass
         return ImportRefused(f"{self.state.source.member(staged.table)}: the database refused a row: {one_line(error)}")
 
     def _first_dangling(self, staged: Staged) -> Exception:
@@ -393,6 +405,10 @@ def usable_rows(node: graph.Node, project_pk: int | None) -> tuple[str, list]:
     rows = node.usable_by(project_pk).annotate(ref_uuid=F("uuid"), ref_pk=F("pk")).values("ref_uuid", "ref_pk")
     sql, params = rows.query.sql_with_params()
     return sql, list(params)
+
+
+class _Written(Exception):
+    """Rolls back a diagnostic write that went through."""
 
 
 class _Insert:

@@ -8,15 +8,19 @@ attributes, for project rows and shared rows alike.
 
 from __future__ import annotations
 
+import datetime
 import itertools
+import math
 import time
 import uuid as uuid_module
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
-from django.db import models
+from django.conf import settings
+from django.db import connection, models
 
 from ami.main.models import Organization
 from ami.users.models import User
@@ -27,7 +31,7 @@ from dwca_port.importer.report import ImportReport
 from dwca_port.json_references import to_pks
 from dwca_port.tables import FULL, Table, tables_for_profile
 from dwca_port.taxonomy.options import TaxaSettings
-from dwca_port.values import CellError, parse_value
+from dwca_port.values import CellError, skipped_wall_time
 
 BATCH = 2000
 CONFLICT_MODES = ("error", "skip", "update")
@@ -73,6 +77,7 @@ class ImportState:
         self.project = None  # the imported project, once its row is written
         self.project_here: int | None = None  # the archive's project, when it exists here already
         self.started = time.monotonic()
+        self.zone = ZoneInfo(settings.TIME_ZONE)
 
     @property
     def project_pk(self) -> int | None:
@@ -101,15 +106,30 @@ class ImportState:
             raise ImportRefused(str(error.finding)) from None
 
     def parsed_rows(self, table: Table) -> Iterator[tuple[int, dict[str, Any]]]:
-        """Rows as {term: value}, each cell parsed by its column's kind."""
+        """Rows as {term: value}, each cell parsed by its column (kind and limits)."""
+        instants = stores_instants()
         for line, cells in self.rows(table):
             values = {}
             for index, (column, cell) in enumerate(zip(table.columns, cells)):
                 try:
-                    values[column.term] = parse_value(column.kind, cell)
+                    value = column.parse(cell)
                 except CellError as error:
                     raise self.fail(table, line, index, str(error)) from None
+                if isinstance(value, float) and math.isnan(value) and not instants:
+                    raise self.fail(table, line, index, "NaN cannot be stored in SQLite (it would become empty)")
+                if instants and isinstance(value, datetime.datetime):
+                    value = self._as_instant(table, line, index, value)
+                values[column.term] = value
             yield line, values
+
+    def _as_instant(self, table: Table, line: int, index: int, value: datetime.datetime) -> datetime.datetime:
+        """A local time for a timestamptz column, as an aware datetime whose fold says which
+        reading of a repeated wall time it is (given naive, PostgreSQL takes the later one; and
+        every value of a batch aware, as bulk_create sends a column as one typed array). A wall
+        time the clocks skip is refused: PostgreSQL would store it an hour later."""
+        if skipped_wall_time(value):
+            raise self.fail(table, line, index, skipped_message(value))
+        return value.replace(tzinfo=self.zone)
 
     def overrides(self, node: graph.Node) -> dict[str, Any]:
         """Attributes the operator's options set on the project row (--owner, --into-organization)."""
@@ -153,7 +173,10 @@ class ImportState:
             value = values.get(term)
             if not field.is_relation:
                 if field.name in json_fields:
-                    value = to_pks(node, field.name, value, rows=lambda target: target.usable_by(self.project_pk))
+                    try:
+                        value = to_pks(node, field.name, value, rows=lambda target: target.usable_by(self.project_pk))
+                    except CellError as error:
+                        raise self.fail(table, line, table.index_of(term), str(error)) from None
                 attributes[field.attname] = stored_value(field, value)
                 continue
             target = graph.graph_target(field)
@@ -182,6 +205,19 @@ def unresolved_reference(target: graph.Node, value) -> str:
     if target.model._base_manager.filter(uuid=value).exists():
         return f"refers to {target.name} {value}, which {FOREIGN}"
     return f"refers to {target.name} {value}, which is neither in the archive nor here"
+
+
+def stores_instants() -> bool:
+    """Whether the database stores date-times as instants (PostgreSQL's timestamptz) rather than
+    as naive text (SQLite). It also tells whether it keeps a float NaN: SQLite makes it NULL."""
+    return connection.vendor == "postgresql"
+
+
+def skipped_message(value: datetime.datetime) -> str:
+    return (
+        f"{value.isoformat()} never happens in {settings.TIME_ZONE} (the clocks skip that hour); "
+        "PostgreSQL would store it an hour later"
+    )
 
 
 def stored_value(field: models.Field, value: Any) -> Any:

@@ -29,7 +29,7 @@ SQL_TYPE = {
     Kind.INTEGER: "bigint",
     Kind.DECIMAL: "float8",
     Kind.BOOLEAN: "boolean",
-    Kind.DATETIME: "timestamp",
+    Kind.DATETIME: "timestamptz",  # a plain local time in the session's zone; an offset is kept
     Kind.DATE: "date",
     Kind.JSON: "jsonb",
 }

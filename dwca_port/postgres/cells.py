@@ -28,6 +28,16 @@ def local_datetime_sql(expression: str) -> str:
     )
 
 
+def antenna_datetime_sql(expression: str) -> str:
+    """values.format_local_datetime of a timestamptz: local time, plus the offset when the
+    instant is not the one PostgreSQL reads the plain local time as (the earlier reading of a
+    wall time the clocks show twice)."""
+    return (
+        f"({local_datetime_sql(expression)} || CASE WHEN ({expression})::timestamp::timestamptz <> ({expression}) "
+        f"THEN to_char({expression}, 'TZH:TZM') ELSE '' END)"
+    )
+
+
 def offset_datetime_sql(expression: str) -> str:
     """values.with_offset: local time with its UTC offset, e.g. 2024-06-01T22:10:00-04:00."""
     return f"({local_datetime_sql(expression)} || to_char({expression}, 'TZH:TZM'))"
@@ -46,7 +56,7 @@ def cell_sql(kind: Kind, expression: str) -> str:
     if kind is Kind.BOOLEAN:
         return f"CASE WHEN {expression} THEN 'true' WHEN NOT {expression} THEN 'false' END"
     if kind is Kind.DATETIME:
-        return local_datetime_sql(expression)
+        return antenna_datetime_sql(expression)
     if kind is Kind.DATE:
         return f"to_char({expression}, 'YYYY-MM-DD')"
     if kind is Kind.JSON:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 
@@ -57,6 +58,19 @@ def file_name(node: graph.Node) -> str:
     return f"antenna_{node.model._meta.model_name}.txt"
 
 
+def field_limits(field: models.Field) -> dict:
+    """max_length and integer bounds of a field's column, as PostgreSQL enforces them."""
+    if field.is_relation:
+        return {}
+    kind = kind_of(field)
+    if kind in (Kind.TEXT, Kind.URI) and field.max_length:
+        return {"max_length": field.max_length}
+    if kind is Kind.INTEGER:
+        bounds = BaseDatabaseOperations.integer_field_ranges.get(field.get_internal_type())
+        return {"bounds": bounds} if bounds else {}
+    return {}
+
+
 def field_column(node: graph.Node, field: models.Field) -> Column:
     target = graph.graph_target(field)
     return Column(
@@ -66,6 +80,7 @@ def field_column(node: graph.Node, field: models.Field) -> Column:
         references=row_type(target) if target else None,
         field=field.name,
         calculated=field.name in node.calculated,
+        **field_limits(field),
         doc=str(field.verbose_name)
         if not field.is_relation
         else f"UUID of the {target.name if target else field.related_model.__name__}",

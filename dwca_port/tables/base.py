@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from dwca_port.values import Kind
+from dwca_port.values import Kind, Unstorable, parse_value
 
 # Namespaces of the terms used by the declarations.
 DWC = "http://rs.tdwg.org/dwc/terms/"
@@ -51,11 +51,32 @@ class Column:
     # False for an extension's key column whose term its GBIF definition does not define (e.g.
     # dwc:eventID in Humboldt, eMoF, Simple Multimedia): meta.xml maps it as the coreid only.
     mapped: bool = True
+    # Antenna tables: the target column's limits, from its model field, so that every database
+    # takes only what PostgreSQL takes (SQLite would store a longer text or a bigger integer).
+    max_length: int | None = None  # characters of a varchar
+    bounds: tuple[int, int] | None = None  # smallest and largest integer
 
     @property
     def name(self) -> str:
         """The term's local name, used as the header cell."""
         return local_name(self.term)
+
+    def limit_error(self, value) -> str | None:
+        """Why a parsed value does not fit the column's declared limits, or None."""
+        if self.max_length is not None and isinstance(value, str) and len(value) > self.max_length:
+            return f"{len(value)} characters, longer than the {self.max_length} the column holds"
+        if self.bounds is not None and isinstance(value, int) and not self.bounds[0] <= value <= self.bounds[1]:
+            low, high = self.bounds
+            return f"{value} is out of the column's range {low} to {high}"
+        return None
+
+    def parse(self, text: str | None):
+        """The value of a cell of this column (parse_value, then the limits). Raises CellError."""
+        value = parse_value(self.kind, text)
+        problem = self.limit_error(value)
+        if problem:
+            raise Unstorable(problem)
+        return value
 
 
 def local_name(term: str) -> str:
