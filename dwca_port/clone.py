@@ -87,10 +87,14 @@ class CloneReport:
         ]
 
 
-def clone_project(source, name: str, owner=None, dry_run: bool = False) -> CloneReport:
+def clone_project(
+    source, name: str, owner=None, dry_run: bool = False, allow_duplicate_name: bool = False
+) -> CloneReport:
     """Copy the template project `source` as a new project called `name`, owned by `owner`
-    (default: the template's owner), in one transaction; `dry_run` rolls it back."""
-    name = checked_name(source, name)
+    (default: the template's owner), in one transaction; `dry_run` rolls it back.
+    `allow_duplicate_name` lets the clone share its name with a project outside any organization
+    (the database's constraint within an organization still holds)."""
+    name = checked_name(source, name, allow_duplicate_name)
     try:
         with transaction.atomic():
             report = _Cloner(source, name, owner).run()
@@ -105,9 +109,11 @@ def clone_project(source, name: str, owner=None, dry_run: bool = False) -> Clone
 # -- input checks ---------------------------------------------------------------------------------
 
 
-def checked_name(source, name: str) -> str:
+def checked_name(source, name: str, allow_duplicate: bool = False) -> str:
     """The clone's name, stripped, or a CloneError: empty, too long, or taken where the model's
-    unique constraints require a unique name (a project name within its organization)."""
+    unique constraints require a unique name (a project name within its organization). Where the
+    constraint cannot apply (no organization: NULLs are distinct), a taken name is refused too,
+    unless `allow_duplicate`: cloning a template twice under one name is a slip, not a wish."""
     model = type(source)
     name = (name or "").strip()
     max_length = model._meta.get_field("name").max_length
@@ -123,11 +129,20 @@ def checked_name(source, name: str) -> str:
             for f in fields
             if f != "name"
         }
-        if None in scope.values():
-            continue  # NULLs are distinct: the constraint does not apply (e.g. no organization)
-        taken = model._base_manager.filter(name=name, **scope).values_list("pk", flat=True).first()
+        outside = [attname for attname, value in scope.items() if value is None]
+        if outside and allow_duplicate:
+            continue
+        # NULL matches NULL here, as the operator reads it: "another project without organization"
+        lookup = {attname: value for attname, value in scope.items() if value is not None}
+        lookup.update({f"{attname}__isnull": True for attname in outside})
+        taken = model._base_manager.filter(name=name, **lookup).values_list("pk", flat=True).first()
         if taken is not None:
             where = ", ".join(f for f in fields if f != "name")
+            if outside:
+                raise CloneError(
+                    f"project {taken} is already named {name!r}, also without {where}; choose another name "
+                    "or pass --allow-duplicate-name"
+                )
             raise CloneError(f"project {taken} is already named {name!r} in the same {where}; choose another name")
     return name
 

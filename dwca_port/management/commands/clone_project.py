@@ -1,4 +1,5 @@
-"""python manage.py clone_project --source-project 23 --name "New Project from Template" [--owner EMAIL] [--dry-run]"""
+"""python manage.py clone_project --source-project 23 --name "New Project from Template" [--owner EMAIL] [--dry-run]
+[--allow-duplicate-name]"""
 
 from __future__ import annotations
 
@@ -28,12 +29,23 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="The new project's name.")
         parser.add_argument("--owner", help="E-mail of the new project's owner (default: the template's owner).")
         parser.add_argument("--dry-run", action="store_true", help="Show what would be created; write nothing.")
+        parser.add_argument(
+            "--allow-duplicate-name",
+            action="store_true",
+            help="Allow the name of another project without organization (refused by default).",
+        )
 
     def handle(self, *args, **options):
         source = find_project(options["source_project"])
         owner = find_user(options["owner"]) if options["owner"] is not None else None
         try:
-            report = clone_project(source, options["name"], owner=owner, dry_run=options["dry_run"])
+            report = clone_project(
+                source,
+                options["name"],
+                owner=owner,
+                dry_run=options["dry_run"],
+                allow_duplicate_name=options["allow_duplicate_name"],
+            )
         except CloneError as error:
             raise CommandError(str(error)) from None
         self.stdout.write("\n".join(report.lines()))
