@@ -39,6 +39,7 @@ from ami.users.models import User
 from ami.users.roles import ProjectManager, assign_role, create_roles_for_project
 from dwca_port import graph
 from dwca_port.graph import Clone
+from dwca_port.progress import SILENT, Progress
 
 POSTGRES_MAX_PARAMETERS = 65_535  # the protocol's bound on one statement's parameters
 
@@ -88,21 +89,29 @@ class CloneReport:
 
 
 def clone_project(
-    source, name: str, owner=None, dry_run: bool = False, allow_duplicate_name: bool = False
+    source,
+    name: str,
+    owner=None,
+    dry_run: bool = False,
+    allow_duplicate_name: bool = False,
+    progress: Progress = SILENT,
 ) -> CloneReport:
     """Copy the template project `source` as a new project called `name`, owned by `owner`
     (default: the template's owner), in one transaction; `dry_run` rolls it back.
     `allow_duplicate_name` lets the clone share its name with a project outside any organization
-    (the database's constraint within an organization still holds)."""
+    (the database's constraint within an organization still holds). `progress` hears one stage,
+    the models copied."""
     name = checked_name(source, name, allow_duplicate_name)
     try:
         with transaction.atomic():
-            report = _Cloner(source, name, owner).run()
+            report = _Cloner(source, name, owner, progress).run()
             report.dry_run = dry_run
             if dry_run:
                 transaction.set_rollback(True)
     except IntegrityError as error:  # e.g. a project of that name appeared meanwhile
         raise CloneError(f"the clone conflicts with existing rows: {str(error).splitlines()[0]}") from None
+    finally:
+        progress.finish()
     return report
 
 
@@ -161,8 +170,9 @@ def _unique_field_sets(model: type[models.Model]) -> list[tuple[str, ...]]:
 
 
 class _Cloner:
-    def __init__(self, source, name: str, owner):
+    def __init__(self, source, name: str, owner, progress: Progress):
         self.source = source
+        self.progress = progress
         self.name = name
         self.owner = owner
         self.maps: dict[str, dict[int, int]] = {}
@@ -171,8 +181,11 @@ class _Cloner:
         self.now = None  # the clone's creation time, given to every copied row
 
     def run(self) -> CloneReport:
-        for node in graph.nodes(clone=Clone.COPY):
+        copied = list(graph.nodes(clone=Clone.COPY))
+        self.progress.stage("clone", len(copied), "models")
+        for node in copied:
             self.copy_rows(node)
+            self.progress.advance(1)
         for node in graph.NODES:
             for m2m in node.m2m_fields():
                 self.copy_links(node, m2m)

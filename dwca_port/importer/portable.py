@@ -21,6 +21,7 @@ from dwca_port.tables import Table
 class PortableWriter:
     def __init__(self, state: ImportState):
         self.state = state
+        self._counted: dict[str, int] = {}
 
     def prepare(self) -> None:
         """Nothing to stage: rows are read from the archive as they are written."""
@@ -35,7 +36,9 @@ class PortableWriter:
             table = self.state.tables[node.label]
             index = table.index_of(table.identifier_term)
             existing = []
+            self._counted[node.label] = 0
             for batch in batched(self.state.rows(table)):
+                self._counted[node.label] += len(batch)
                 uuids = [cells[index] for _, cells in batch if cells[index]]
                 existing += [
                     str(u) for u in node.model._base_manager.filter(uuid__in=uuids).values_list("uuid", flat=True)
@@ -43,6 +46,10 @@ class PortableWriter:
             if existing:
                 found[node.label] = sorted(existing)
         return found
+
+    def row_count(self, node: graph.Node) -> int | None:
+        """The archive's rows of `node`, when a pass over them counted them (the conflict check)."""
+        return self._counted.get(node.label)
 
     def write(self, node: graph.Node) -> None:
         state = self.state
@@ -84,6 +91,7 @@ class PortableWriter:
             if changed:
                 update_rows(model, changed, [f.name for f in node.fields() if f not in self_refs])
                 counts.updated += len(changed)
+            state.progress.advance(len(batch))
         if deferred:
             _link_self_references(model, deferred)
         if counts.created or counts.updated or counts.skipped:

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from ami.users.models import User
 from dwca_port.clone import CloneError, clone_project
 from dwca_port.management.commands.export_project import find_project
+from dwca_port.management.long_command import LongCommand
 
 
 def find_user(email: str):
@@ -18,7 +19,7 @@ def find_user(email: str):
     return user
 
 
-class Command(BaseCommand):
+class Command(LongCommand):
     help = (
         "Create a project from a template: its settings, stations, devices, sites, storage, pipeline "
         "configs, taxa lists, tags, capture-set definitions and members, without its data."
@@ -34,6 +35,7 @@ class Command(BaseCommand):
             action="store_true",
             help="Allow the name of another project without organization (refused by default).",
         )
+        self.add_quiet_argument(parser)
 
     def handle(self, *args, **options):
         source = find_project(options["source_project"])
@@ -45,6 +47,7 @@ class Command(BaseCommand):
                 owner=owner,
                 dry_run=options["dry_run"],
                 allow_duplicate_name=options["allow_duplicate_name"],
+                progress=self.progress(options),
             )
         except CloneError as error:
             raise CommandError(str(error)) from None
