@@ -38,6 +38,7 @@ from ami.main.models import UserProjectMembership
 from ami.users.models import User
 from ami.users.roles import ProjectManager, assign_role, create_roles_for_project
 from dwca_port import graph
+from dwca_port.counts import number
 from dwca_port.graph import Clone
 from dwca_port.progress import SILENT, Progress
 
@@ -76,7 +77,7 @@ class CloneReport:
                 f"({self.name}, uuid {self.project_uuid}). Created:"
             ]
         width = max(len(label) for label in self.created)
-        rows = [f"  {label:<{width}} {count:>10,}" for label, count in self.created.items()]
+        rows = [f"  {label:<{width}} {number(count):>10}" for label, count in self.created.items()]
         return [
             *head,
             *rows,

@@ -91,7 +91,10 @@ class TerminalProgress(Progress):
             self._tqdm = None
         else:
             elapsed = time.monotonic() - self._stage_started
-            self._line(f"{self._name}: {number(self._done)} {self._unit} in {seconds(elapsed)}")
+            if self._done or self._total is not None:
+                self._line(f"{self._name}: {number(self._done)} {self._unit} in {seconds(elapsed)}")
+            else:  # a stage that counts nothing (caches): only its time
+                self._line(f"{self._name}: finished in {seconds(elapsed)}")
         self._name = None
 
     def _line(self, message: str) -> None:

@@ -93,6 +93,14 @@ def test_plain_lines_say_each_stage_its_advance_and_its_end():
     assert lines[6].startswith("checks: 1,500 bytes in ") and len(lines) == 7
 
 
+def test_a_stage_that_counts_nothing_ends_with_its_time_only():
+    stream = io.StringIO()
+    progress = TerminalProgress(stream, bar=False)
+    progress.stage("caches", None, "steps")
+    progress.finish()
+    assert [line.split("] ", 1)[1] for line in stream.getvalue().splitlines()][1].startswith("caches: finished in ")
+
+
 def test_plain_lines_of_a_running_stage_come_at_most_every_period():
     stream = io.StringIO()
     progress = TerminalProgress(stream, bar=False, every=3600)
