@@ -76,9 +76,7 @@ def do_import(url: str, archive: str, cprofile: bool) -> dict:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    import io
-
-    progress = io.StringIO()  # "[  12.3s] ..." lines: when staging, writing and the caches ended
+    progress = common.StageClock()  # when staging, writing and the caches ended
     started = time.perf_counter()
     report = import_project(archive, ImportOptions(create_missing_users=True, validate=False), progress=progress)
     seconds = time.perf_counter() - started
@@ -94,32 +92,22 @@ def do_import(url: str, archive: str, cprofile: bool) -> dict:
         "rows": sum(c.created for c in report.models.values()),
         "big_rows": common.table_rows(url, project.pk),
         "cache_differences": report.cache_differences,
-        "phases": _phases(progress.getvalue(), seconds),
+        "phases": _phases(progress.ends, seconds),
     }
     if profiler:
         result["profile"] = common.profile_text(profiler, archive + ".import.prof")
     return result
 
 
-def _phases(progress: str, seconds: float) -> str:
-    """Seconds per phase from the importer's progress lines: staging (read + COPY), shared rows
-    (taxa...), writing (INSERT ... SELECT), caches and commit (deferred foreign-key checks)."""
-    import re
-
-    marks = {}
-    for line in progress.splitlines():
-        match = re.match(r"\[\s*([0-9.]+)s\] (.*)$", line)
-        if not match:
-            continue
-        at, text = float(match.group(1)), match.group(2)
-        if text.endswith("rows staged"):
-            marks["staged"] = at
-        elif text.startswith("main.Project:"):
-            marks.setdefault("shared", at)
-        elif text.startswith("recomputing cached values"):
-            marks["written"] = at
-    if len(marks) < 3:
+def _phases(ends: dict[str, float], seconds: float) -> str:
+    """Seconds per phase from the importer's stages: staging (read + COPY), shared rows (taxa...),
+    writing (INSERT ... SELECT), caches and commit (deferred foreign-key checks)."""
+    staged = [at for name, at in ends.items() if name.startswith("staging ")]
+    if not staged or "main.Project" not in ends or "links" not in ends:
         return "-"
+    marks = {"staged": max(staged), "written": ends["links"]}
+    # the project's stage begins once the shared rows are resolved; it is short: its end stands for its start
+    marks["shared"] = ends["main.Project"]
     return (
         f"staging {marks['staged']:.1f} s, shared rows {marks['shared'] - marks['staged']:.1f} s, "
         f"writing {marks['written'] - marks['shared']:.1f} s, caches + commit {seconds - marks['written']:.1f} s"

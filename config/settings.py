@@ -64,3 +64,6 @@ LOGGING = {
     "handlers": {"stderr": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["stderr"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# The name archives exported here record as their source instance (e.g. "antenna.example.org").
+DWCA_SOURCE_INSTANCE = os.environ.get("DWCA_SOURCE_INSTANCE", "")

@@ -38,7 +38,9 @@ from ami.main.models import UserProjectMembership
 from ami.users.models import User
 from ami.users.roles import ProjectManager, assign_role, create_roles_for_project
 from dwca_port import graph
+from dwca_port.counts import number
 from dwca_port.graph import Clone
+from dwca_port.progress import SILENT, Progress
 
 POSTGRES_MAX_PARAMETERS = 65_535  # the protocol's bound on one statement's parameters
 
@@ -75,7 +77,7 @@ class CloneReport:
                 f"({self.name}, uuid {self.project_uuid}). Created:"
             ]
         width = max(len(label) for label in self.created)
-        rows = [f"  {label:<{width}} {count:>10,}" for label, count in self.created.items()]
+        rows = [f"  {label:<{width}} {number(count):>10}" for label, count in self.created.items()]
         return [
             *head,
             *rows,
@@ -87,27 +89,41 @@ class CloneReport:
         ]
 
 
-def clone_project(source, name: str, owner=None, dry_run: bool = False) -> CloneReport:
+def clone_project(
+    source,
+    name: str,
+    owner=None,
+    dry_run: bool = False,
+    allow_duplicate_name: bool = False,
+    progress: Progress = SILENT,
+) -> CloneReport:
     """Copy the template project `source` as a new project called `name`, owned by `owner`
-    (default: the template's owner), in one transaction; `dry_run` rolls it back."""
-    name = checked_name(source, name)
+    (default: the template's owner), in one transaction; `dry_run` rolls it back.
+    `allow_duplicate_name` lets the clone share its name with a project outside any organization
+    (the database's constraint within an organization still holds). `progress` hears one stage,
+    the models copied."""
+    name = checked_name(source, name, allow_duplicate_name)
     try:
         with transaction.atomic():
-            report = _Cloner(source, name, owner).run()
+            report = _Cloner(source, name, owner, progress).run()
             report.dry_run = dry_run
             if dry_run:
                 transaction.set_rollback(True)
     except IntegrityError as error:  # e.g. a project of that name appeared meanwhile
         raise CloneError(f"the clone conflicts with existing rows: {str(error).splitlines()[0]}") from None
+    finally:
+        progress.finish()
     return report
 
 
 # -- input checks ---------------------------------------------------------------------------------
 
 
-def checked_name(source, name: str) -> str:
+def checked_name(source, name: str, allow_duplicate: bool = False) -> str:
     """The clone's name, stripped, or a CloneError: empty, too long, or taken where the model's
-    unique constraints require a unique name (a project name within its organization)."""
+    unique constraints require a unique name (a project name within its organization). Where the
+    constraint cannot apply (no organization: NULLs are distinct), a taken name is refused too,
+    unless `allow_duplicate`: cloning a template twice under one name is a slip, not a wish."""
     model = type(source)
     name = (name or "").strip()
     max_length = model._meta.get_field("name").max_length
@@ -123,11 +139,20 @@ def checked_name(source, name: str) -> str:
             for f in fields
             if f != "name"
         }
-        if None in scope.values():
-            continue  # NULLs are distinct: the constraint does not apply (e.g. no organization)
-        taken = model._base_manager.filter(name=name, **scope).values_list("pk", flat=True).first()
+        outside = [attname for attname, value in scope.items() if value is None]
+        if outside and allow_duplicate:
+            continue
+        # NULL matches NULL here, as the operator reads it: "another project without organization"
+        lookup = {attname: value for attname, value in scope.items() if value is not None}
+        lookup.update({f"{attname}__isnull": True for attname in outside})
+        taken = model._base_manager.filter(name=name, **lookup).values_list("pk", flat=True).first()
         if taken is not None:
             where = ", ".join(f for f in fields if f != "name")
+            if outside:
+                raise CloneError(
+                    f"project {taken} is already named {name!r}, also without {where}; choose another name "
+                    "or pass --allow-duplicate-name"
+                )
             raise CloneError(f"project {taken} is already named {name!r} in the same {where}; choose another name")
     return name
 
@@ -146,8 +171,9 @@ def _unique_field_sets(model: type[models.Model]) -> list[tuple[str, ...]]:
 
 
 class _Cloner:
-    def __init__(self, source, name: str, owner):
+    def __init__(self, source, name: str, owner, progress: Progress):
         self.source = source
+        self.progress = progress
         self.name = name
         self.owner = owner
         self.maps: dict[str, dict[int, int]] = {}
@@ -156,8 +182,11 @@ class _Cloner:
         self.now = None  # the clone's creation time, given to every copied row
 
     def run(self) -> CloneReport:
-        for node in graph.nodes(clone=Clone.COPY):
+        copied = list(graph.nodes(clone=Clone.COPY))
+        self.progress.stage("clone", len(copied), "models")
+        for node in copied:
             self.copy_rows(node)
+            self.progress.advance(1)
         for node in graph.NODES:
             for m2m in node.m2m_fields():
                 self.copy_links(node, m2m)

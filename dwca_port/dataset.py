@@ -213,6 +213,8 @@ def dataset_metadata(context: ExportContext, today: datetime.date | None = None)
         Identification.objects.filter(occurrence__in=published, withdrawn=False).values("occurrence").distinct().count()
     )
     now = datetime.datetime.now()
+    # The export time, recorded as the EML's dateStamp (the data files stay the same between exports).
+    stamp = None if today else datetime.datetime.now(datetime.UTC)
     name = publisher_name(project)
     publisher = Party(organisation=name, online_url=additions.homepage)
     description = [p.strip() for p in (project.description or "").split("\n\n") if p.strip()]
@@ -223,6 +225,7 @@ def dataset_metadata(context: ExportContext, today: datetime.date | None = None)
         title=additions.title or project.name,
         abstract=_abstract(additions.abstract or description, counts),
         pub_date=today or now.date(),
+        date_stamp=stamp,
         creators=additions.creators or [publisher],
         contacts=additions.contacts
         or [Party(organisation=name, position="Data manager", online_url=additions.homepage)],

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
 
 from django.db import connection, transaction
 
@@ -27,11 +25,13 @@ from dwca_port.formats.dwca import write_archive
 from dwca_port.formats.json import write_json
 from dwca_port.postgres import is_postgresql
 from dwca_port.postgres.copy import export_session
+from dwca_port.progress import SILENT, Progress
 from dwca_port.tables import FULL, GBIF_PROFILE, tables_for_profile
 from dwca_port.tables.context import ExportContext
 from dwca_port.validate import validate_archive
 
 FORMATS = ("dwca", "json")
+EXTENSIONS = {".zip": "dwca", ".json": "json"}  # what an output name's extension says of its format
 
 
 class ExportError(Exception):
@@ -51,11 +51,28 @@ class ExportSummary:
         return sum(t.rows for t in self.tables)
 
 
+def format_for(output: str | os.PathLike, format: str | None) -> tuple[str, str]:
+    """The format to write `output` in, and how it was chosen: `format` when given (refused when
+    the name's extension says another), else the extension's, else dwca."""
+    extension = Path(output).suffix.lower()
+    implied = EXTENSIONS.get(extension)
+    if format is not None:
+        if implied is not None and implied != format:
+            raise ExportError(
+                f"{output}: the extension {extension} means --format {implied}, not --format {format}; "
+                f"rename the output or drop --format"
+            )
+        return format, "as asked"
+    if implied is not None:
+        return implied, f"inferred from the {extension} extension"
+    return "dwca", "the default"
+
+
 def export_project(
     project,
     output: str | os.PathLike,
     profile: str = FULL,
-    progress: TextIO | None = sys.stderr,
+    progress: Progress = SILENT,
     validate: bool = True,
     in_sql: bool | None = None,
     format: str = "dwca",
@@ -67,7 +84,8 @@ def export_project(
 
     `in_sql` (default: on PostgreSQL) lets the database format the rows of the tables that have
     an SQL form; False writes every row through the Python builders, which give the same bytes.
-    `metadata` names the publisher's YAML file of additions to eml.xml (docs/publishing.md)."""
+    `metadata` names the publisher's YAML file of additions to eml.xml (docs/publishing.md).
+    `progress` hears a stage per table (rows), then the validation (bytes)."""
     started = time.monotonic()
     output = Path(output)
     if format not in FORMATS:
@@ -87,26 +105,20 @@ def export_project(
     in_sql = is_postgresql() if in_sql is None else in_sql
     tables = tables_for_profile(profile)
     partial = output.with_name(output.name + ".partial")
-
-    def say(message: str) -> None:
-        if progress:
-            progress.write(f"[{time.monotonic() - started:7.1f}s] {message}\n")
-            progress.flush()
-
     try:
         with snapshot(), export_session():
             if format == "json":
-                summaries = write_json(partial, context, tables)
+                summaries = write_json(partial, context, tables, progress)
             else:
-                summaries = write_archive(partial, context, tables, in_sql, say)
+                summaries = write_archive(partial, context, tables, in_sql, progress)
         if validate and format == "dwca":
-            _validate(partial, profile, say)
+            _validate(partial, profile, progress)
         os.replace(partial, output)
-    except BaseException:
+    except BaseException:  # Ctrl-C included: no partial file is left behind
         partial.unlink(missing_ok=True)
         raise
-    if format == "json":
-        say(f"wrote {output}")
+    finally:
+        progress.finish()
     return ExportSummary(output, profile if format == "dwca" else "full (json)", summaries, time.monotonic() - started)
 
 
@@ -126,9 +138,8 @@ def snapshot():
         yield
 
 
-def _validate(path: Path, profile: str, say) -> None:
-    say("validating the archive")
-    report = validate_archive(path, profile=profile)
+def _validate(path: Path, profile: str, progress: Progress) -> None:
+    report = validate_archive(path, profile=profile, progress=progress)
     if not report.ok:
         raise ExportError(refusal(report))
 

@@ -24,12 +24,13 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
+from django.db.migrations.recorder import MigrationRecorder
 
 from ami.main.models import Project, UserProjectMembership
 from ami.users.roles import ROLES_BY_NAME, assign_role, roles_of
 from dwca_port.values import Kind
-from dwca_port.versions import FORMAT_VERSION
+from dwca_port.versions import FORMAT_VERSION, source_instance, toolkit_version
 
 
 class Scope(str, enum.Enum):
@@ -172,6 +173,17 @@ def _format_version(project) -> Callable[[int], int]:
     return lambda pk: FORMAT_VERSION
 
 
+def _schema_state(project) -> Callable[[int], str]:
+    """The latest migration applied here of each app the graph spans ("main 0012_x; ml 0007_y")."""
+    labels = {node.model._meta.app_label for node in NODES}
+    latest: dict[str, str] = {}
+    for app, name in MigrationRecorder(connection).applied_migrations():
+        if app in labels and name > latest.get(app, ""):
+            latest[app] = name
+    state = "; ".join(f"{app} {name}" for app, name in sorted(latest.items()))
+    return lambda pk: state
+
+
 def _time_zone(project) -> Callable[[int], str]:
     return lambda pk: settings.TIME_ZONE
 
@@ -215,6 +227,28 @@ TIME_ZONE_EXTRA = Extra(
     required=True,
     values=_time_zone,
     doc="IANA time zone of every local date-time in the Antenna tables.",
+)
+
+# Provenance (layout 3): read back into the import report, never applied.
+PROVENANCE_EXTRAS = (
+    Extra(
+        "antennaSchema",
+        Kind.TEXT,
+        values=_schema_state,
+        doc='Antenna schema state of the source: the latest migration of each app ("main 0012_x; ml 0007_y").',
+    ),
+    Extra(
+        "toolkitVersion",
+        Kind.TEXT,
+        values=lambda project: lambda pk: toolkit_version(),
+        doc="Version of the toolkit that wrote the archive.",
+    ),
+    Extra(
+        "sourceInstance",
+        Kind.TEXT,
+        values=lambda project: lambda pk: source_instance(),
+        doc="Name of the Antenna instance the archive comes from (settings.DWCA_SOURCE_INSTANCE).",
+    ),
 )
 
 NODES: tuple[Node, ...] = (
@@ -310,7 +344,7 @@ NODES: tuple[Node, ...] = (
         project_paths=("",),
         root=True,
         excluded=("image",),
-        extras=(FORMAT_VERSION_EXTRA, TIME_ZONE_EXTRA),
+        extras=(FORMAT_VERSION_EXTRA, TIME_ZONE_EXTRA, *PROVENANCE_EXTRAS),
         many_to_many=("default_filters_include_taxa", "default_filters_exclude_taxa"),
         doc="The project: settings, default filters, licence, feature flags.",
     ),

@@ -32,6 +32,7 @@ from dwca_port.checks.rows import ArchiveState, RowChecks
 from dwca_port.checks.terms import term_findings
 from dwca_port.findings import Finding, Report, Severity
 from dwca_port.meta import ArchiveDescriptor, MetaXmlError, check_meta_xml, read_meta_xml
+from dwca_port.progress import SILENT, Progress
 from dwca_port.tables import ANTENNA, FULL, GBIF_PROFILE, PROFILES, Table, all_tables
 from dwca_port.tabular import MAX_COLUMNS, TableReader, TabularError
 
@@ -47,9 +48,13 @@ def detect_profile(descriptor: ArchiveDescriptor) -> str:
 
 
 def validate_archive(
-    path: str | os.PathLike | bytes, profile: str | None = None, tables: Sequence[Table] | None = None
+    path: str | os.PathLike | bytes,
+    profile: str | None = None,
+    tables: Sequence[Table] | None = None,
+    progress: Progress = SILENT,
 ) -> Report:
-    """Check an archive (a path, or the bytes of a zip); the report's `ok` is False on any blocking finding."""
+    """Check an archive (a path, or the bytes of a zip); the report's `ok` is False on any blocking finding.
+    `progress` hears one stage, "validate", in bytes of the data files (both passes)."""
     if profile is not None and profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
     collector = FindingCollector()
@@ -60,13 +65,15 @@ def validate_archive(
         return collector.finish()
     with archive:
         try:
-            _validate(archive, profile, registry_tables() if tables is None else tuple(tables), collector)
+            _validate(archive, profile, registry_tables() if tables is None else tuple(tables), collector, progress)
         except ArchiveError as error:  # a member turned out damaged or unsafe while being read
             collector.add(error.finding)
     return collector.finish()
 
 
-def _validate(archive: Archive, profile: str | None, tables: tuple[Table, ...], collector: FindingCollector) -> None:
+def _validate(
+    archive: Archive, profile: str | None, tables: tuple[Table, ...], collector: FindingCollector, progress: Progress
+) -> None:
     missing = meta_xml_missing(archive)
     if missing:
         collector.add(missing)
@@ -101,7 +108,12 @@ def _validate(archive: Archive, profile: str | None, tables: tuple[Table, ...], 
         for position, table in enumerate(descriptor.tables)
         if _readable(archive, table, descriptor, collector)
     ]
-    complete = {check.position for check in checks if _first_pass(archive, check, collector)}
+    progress.stage("validate", 2 * sum(archive.size(check.table.file) for check in checks), "bytes")
+    complete = set()
+    for check in checks:
+        if _first_pass(archive, check, collector):
+            complete.add(check.position)
+        progress.advance(archive.size(check.table.file))
     for identifiers in list(state.identifier_sets.values()) + list(state.media_pairs.values()):
         identifiers.finalize()
     for (position, _), identifiers in state.identifier_sets.items():
@@ -112,6 +124,7 @@ def _validate(archive: Archive, profile: str | None, tables: tuple[Table, ...], 
         second = SecondPass(check, plans.get(check.position, []), collector.add)
         if check.position in complete and second.needed:
             _second_pass(archive, check, second, collector)
+        progress.advance(archive.size(check.table.file))
 
     if metadata is not None:
         collector.extend(coverage_findings(metadata, eml_member, state.has_coordinates, state.has_dates))

@@ -27,7 +27,7 @@ from dwca_port.findings import Finding, Severity
 from dwca_port.meta.model import TableDescriptor
 from dwca_port.tables.base import AC, ANTENNA, DC, DCTERMS, DWC, ECO, GBIF, GBIF_PROFILE, Table
 from dwca_port.values import CellError, Kind, Unstorable, parse_value
-from dwca_port.versions import FORMAT_VERSION
+from dwca_port.versions import unsupported
 
 OCCURRENCE = DWC + "Occurrence"
 EVENT = DWC + "Event"
@@ -779,16 +779,9 @@ class RowChecks:
                 version = parse_value(Kind.INTEGER, value)
             except ValueError:
                 return  # reported by the column rule
-            if version > FORMAT_VERSION:
-                add(
-                    0,
-                    "FORMAT_VERSION_UNSUPPORTED",
-                    Severity.BLOCKING,
-                    f"archive format version {version} is newer than this toolkit reads ({FORMAT_VERSION}); upgrade "
-                    "the toolkit",
-                    line,
-                    FORMAT_VERSION_TERM,
-                )
+            refusal = unsupported(version)
+            if refusal:
+                add(0, "FORMAT_VERSION_UNSUPPORTED", Severity.BLOCKING, refusal, line, FORMAT_VERSION_TERM)
 
         self.rules.append(rule)
 

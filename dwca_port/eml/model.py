@@ -144,6 +144,7 @@ class DatasetMetadata:
     purpose: str = ""  # one paragraph: why the data were gathered
     citation: str = ""  # how to cite the dataset (additionalMetadata/metadata/gbif/citation)
     citation_identifier: str = ""  # its DOI or URL, when it has one
+    date_stamp: datetime.datetime | None = None  # when the document was written (gbif/dateStamp); else pubDate
 
     @property
     def bounding_box(self) -> tuple[float, float, float, float] | None:

@@ -88,6 +88,13 @@ def _description(element: etree._Element | None) -> str:
     return _joined_paragraphs(description if description is not None else element)
 
 
+def _date_time(text: str) -> datetime.datetime | None:
+    try:
+        return datetime.datetime.fromisoformat(text.strip()) if text and text.strip() else None
+    except ValueError:
+        return None
+
+
 def _date(text: str, year_means_end: bool = False) -> datetime.date | None:
     """An xs:date or xs:gYear (a year stands for its first day, or its last for an end date)."""
     text = text.strip()
@@ -276,7 +283,9 @@ def read_eml(data: bytes) -> DatasetMetadata:
         alternate_identifiers=[_text(alt) for alt in _children(dataset, "alternateIdentifier") if _text(alt)],
         purpose=_joined_paragraphs(_child(dataset, "purpose")),
     )
-    citation = _child(_child(_child(_child(root, "additionalMetadata"), "metadata"), "gbif"), "citation")
+    gbif = _child(_child(_child(root, "additionalMetadata"), "metadata"), "gbif")
+    citation = _child(gbif, "citation")
+    metadata.date_stamp = _date_time(_child_text(gbif, "dateStamp"))
     if citation is not None:
         metadata.citation, metadata.citation_identifier = _text(citation), (citation.get("identifier") or "").strip()
     _read_rights(metadata, dataset)

@@ -324,7 +324,8 @@ def _add_citation(root: etree._Element, metadata: DatasetMetadata) -> None:
     if _blank(metadata.citation):
         return
     gbif = _add(_add(_add(root, "additionalMetadata"), "metadata"), "gbif")
-    _add(gbif, "dateStamp", f"{_date(metadata.pub_date)}T00:00:00")
+    stamp = metadata.date_stamp
+    _add(gbif, "dateStamp", stamp.isoformat(timespec="seconds") if stamp else f"{_date(metadata.pub_date)}T00:00:00")
     _add(gbif, "hierarchyLevel", "dataset")
     identifier = {} if _blank(metadata.citation_identifier) else {"identifier": metadata.citation_identifier}
     _add(gbif, "citation", metadata.citation, **identifier)

@@ -13,7 +13,7 @@ import contextlib
 import queue
 import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from isal import isal_zlib
@@ -25,31 +25,36 @@ from dwca_port.findings import Finding
 from dwca_port.formats.base import Row, SourceError, TableSummary
 from dwca_port.meta import MetaXmlError, read_meta_xml, write_meta_xml
 from dwca_port.postgres.copy import BLOCK, copy_rows, fetch_rows
+from dwca_port.progress import SILENT, Progress
 from dwca_port.tables import Table
 from dwca_port.tables.context import ExportContext
 from dwca_port.tabular import TableReader, TableWriter, TabularError, dialect_for_profile
 
-PROGRESS_EVERY = 100_000
-
-Say = Callable[[str], None]
+PROGRESS_EVERY = 10_000  # rows between two advances of the progress
 
 
 def write_archive(
-    path: Path, context: ExportContext, tables: tuple[Table, ...], in_sql: bool, say: Say
+    path: Path, context: ExportContext, tables: tuple[Table, ...], in_sql: bool, progress: Progress
 ) -> list[TableSummary]:
     """Write the tables as an archive at `path`; `in_sql` lets PostgreSQL format the rows of the
     tables that have an SQL form."""
     summaries = []
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        progress.stage("meta.xml and eml.xml", 2, "files")  # the dataset's description reads the whole project
         archive.writestr(_member("meta.xml"), write_meta_xml(tables, dialect_for_profile(context.profile)))
+        progress.advance(1)
         archive.writestr(_member("eml.xml"), write_eml(dataset_metadata(context)))
+        progress.advance(1)
         for table in tables:
-            summaries.append(_write_table(archive, table, context, in_sql, say))
+            # (counting costs a query per table: only for someone listening)
+            total = table.count(context) if table.count and progress is not SILENT else None
+            progress.stage(table.file, total)
+            summaries.append(_write_table(archive, table, context, in_sql, progress))
     return summaries
 
 
 def _write_table(
-    archive: zipfile.ZipFile, table: Table, context: ExportContext, in_sql: bool, say: Say
+    archive: zipfile.ZipFile, table: Table, context: ExportContext, in_sql: bool, progress: Progress
 ) -> TableSummary:
     dialect = dialect_for_profile(context.profile)
     statements = table.sql(context) if in_sql and table.sql else None
@@ -60,13 +65,9 @@ def _write_table(
         if statements is not None and dialect.enclosure:
             # The full dialect is PostgreSQL's CSV with a TAB delimiter: the server writes the file.
             for statement in statements:
-                done = copied
-                copied += copy_rows(
-                    statement,
-                    stream,
-                    lambda rows, done=done: say(f"{table.file}: {done + rows:,} rows"),
-                    every=PROGRESS_EVERY,
-                )
+                rows = copy_rows(statement, stream, lambda rows: progress.advance(PROGRESS_EVERY), every=PROGRESS_EVERY)
+                progress.advance(rows % PROGRESS_EVERY)
+                copied += rows
         else:
             rows = (
                 table.rows(context)
@@ -76,9 +77,9 @@ def _write_table(
             for row in rows:
                 writer.write_row(["" if cell is None else cell for cell in row])
                 if writer.rows_written % PROGRESS_EVERY == 0:
-                    say(f"{table.file}: {writer.rows_written:,} rows")
+                    progress.advance(PROGRESS_EVERY)
+            progress.advance(writer.rows_written % PROGRESS_EVERY)
     rows_written = copied + writer.rows_written
-    say(f"{table.file}: {rows_written:,} rows")
     return TableSummary(table.file, rows_written, archive.getinfo(table.file).file_size)
 
 

@@ -24,10 +24,11 @@ from django.conf import settings
 from dwca_port import graph
 from dwca_port.findings import Finding, Severity
 from dwca_port.formats.base import Row, SourceError, TableSummary
+from dwca_port.progress import SILENT, Progress
 from dwca_port.tables import Table
 from dwca_port.tables.context import ExportContext
 from dwca_port.values import Kind, canonical_json, format_float
-from dwca_port.versions import FORMAT_VERSION
+from dwca_port.versions import FORMAT_VERSION, unsupported
 
 SECTIONS = ("project", "shared_references", "models")
 
@@ -71,7 +72,9 @@ def _from_json(kind: Kind, value: Any) -> str | None:
     return str(value)
 
 
-def write_json(path: Path, context: ExportContext, tables: tuple[Table, ...]) -> list[TableSummary]:
+def write_json(
+    path: Path, context: ExportContext, tables: tuple[Table, ...], progress: Progress = SILENT
+) -> list[TableSummary]:
     """Write the Antenna tables (those of a graph node) as the JSON form at `path`."""
     sections: dict[str, list[Table]] = {section: [] for section in SECTIONS}
     for table in tables:
@@ -91,6 +94,7 @@ def write_json(path: Path, context: ExportContext, tables: tuple[Table, ...]) ->
                 kinds = [c.kind for c in table.columns[1:]]
                 if section != "project":
                     out.write(f"{json.dumps(_key(table))}: [")
+                progress.stage(_key(table), table.count(context) if table.count and progress is not SILENT else None)
                 for row in table.rows(context):
                     record = json.dumps(
                         {name: _to_json(kind, cell) for name, kind, cell in zip(names, kinds, row[1:])},
@@ -99,6 +103,7 @@ def write_json(path: Path, context: ExportContext, tables: tuple[Table, ...]) ->
                     )
                     out.write(record if section == "project" else ("," if rows else "") + "\n  " + record)
                     rows += 1
+                    progress.advance(1)
                 if section != "project":
                     out.write("\n]" + ("," if position < len(members) - 1 else "") + "\n")
                 summaries.append(TableSummary(_key(table), rows, 0))
@@ -143,16 +148,9 @@ class JsonSource:
                 )
             )
         version = self._document["format_version"]
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise SourceError(
-                Finding(
-                    0,
-                    "FORMAT_VERSION_UNSUPPORTED",
-                    Severity.BLOCKING,
-                    f"format_version {version!r}: this toolkit reads up to {FORMAT_VERSION}",
-                    file=self._file,
-                )
-            )
+        refusal = unsupported(version) if isinstance(version, int) else f"format_version {version!r} is not a number"
+        if refusal:
+            raise SourceError(Finding(0, "FORMAT_VERSION_UNSUPPORTED", Severity.BLOCKING, refusal, file=self._file))
         self._root = str((self._document.get("project") or {}).get("projectID", ""))
 
     def _records(self, table: Table) -> list[dict] | None:

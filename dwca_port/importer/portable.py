@@ -25,6 +25,7 @@ from dwca_port.tables import Table
 class PortableWriter:
     def __init__(self, state: ImportState):
         self.state = state
+        self._counted: dict[str, int] = {}
 
     def prepare(self) -> None:
         """Nothing to stage: rows are read from the archive as they are written."""
@@ -39,7 +40,9 @@ class PortableWriter:
             table = self.state.tables[node.label]
             index = table.index_of(table.identifier_term)
             rows = []
+            self._counted[node.label] = 0
             for batch in batched(self.state.rows(table)):
+                self._counted[node.label] += len(batch)
                 lines = {}
                 for line, cells in batch:
                     with contextlib.suppress(ValueError, TypeError):
@@ -49,6 +52,10 @@ class PortableWriter:
             if rows:
                 found[node.label] = sorted(rows)
         return found
+
+    def row_count(self, node: graph.Node) -> int | None:
+        """The archive's rows of `node`, when a pass over them counted them (the conflict check)."""
+        return self._counted.get(node.label)
 
     def write(self, node: graph.Node) -> None:
         state = self.state
@@ -93,6 +100,7 @@ class PortableWriter:
             if changed:
                 self._written(table, model, changed, lambda rows: update_rows(model, rows, names))
                 counts.updated += len(changed)
+            state.progress.advance(len(batch))
         if deferred:
             _link_self_references(node, deferred, state.project_pk)
         if counts.created or counts.updated or counts.skipped:

@@ -32,6 +32,8 @@ class ImportReport:
     cache_differences: dict[str, int] = field(default_factory=dict)
     cache_difference_examples: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    format_version: int | None = None  # the archive's layout version, before any upgrade step
+    provenance: dict = field(default_factory=dict)  # what the archive says of its source (layout 3)
 
     def count_cache_difference(self, key: str, add: int = 1) -> None:
         if add:
@@ -41,6 +43,8 @@ class ImportReport:
         return {
             "source": self.source,
             "dry_run": self.dry_run,
+            "format_version": self.format_version,
+            "provenance": self.provenance,
             "project": self.project,
             "models": {label: vars(counts) for label, counts in self.models.items()},
             "conflicts": self.conflicts,

@@ -18,11 +18,9 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 import uuid as uuid_module
 from pathlib import Path
-from typing import TextIO
 
 from django.conf import settings
 from django.db import DataError, IntegrityError, OperationalError, connection, transaction
@@ -30,6 +28,7 @@ from django.db import DataError, IntegrityError, OperationalError, connection, t
 from ami.main.models import Project
 from ami.users.roles import create_roles_for_project
 from dwca_port import graph
+from dwca_port.counts import number
 from dwca_port.formats import SourceError, TableSource, looks_like_json, open_source
 from dwca_port.graph import Scope
 from dwca_port.importer import caches, effects, isolation
@@ -40,9 +39,11 @@ from dwca_port.importer.shared import resolve_shared
 from dwca_port.importer.staging import StagingWriter
 from dwca_port.importer.state import CONFLICT_MODES, ImportOptions, ImportRefused, ImportState
 from dwca_port.postgres import is_postgresql
+from dwca_port.progress import SILENT, Progress
 from dwca_port.tables import ANTENNA, FULL, all_tables
+from dwca_port.upgrades import archived_version, steps_from, upgraded
 from dwca_port.validate import validate_archive
-from dwca_port.versions import FORMAT_VERSION
+from dwca_port.versions import FORMAT_VERSION, unsupported
 
 BEING_IMPORTED = "the project is being imported by another process, or already exists"
 
@@ -51,28 +52,30 @@ class _Rollback(Exception):
     """Raised at the end of a dry run to undo everything."""
 
 
-def import_project(
-    path: str | Path, options: ImportOptions | None = None, progress: TextIO | None = sys.stderr
-) -> ImportReport:
-    """Import the project in the archive (or JSON document) at `path`."""
+def import_project(path: str | Path, options: ImportOptions | None = None, progress: Progress = SILENT) -> ImportReport:
+    """Import the project in the archive (or JSON document) at `path`; `progress` hears the
+    validation (bytes), the staging and writing of each model (rows), links and caches."""
     options = options or ImportOptions()
     if options.on_conflict not in CONFLICT_MODES:
         raise ImportRefused(f"--on-conflict must be one of {', '.join(CONFLICT_MODES)}")
-    if options.validate and not looks_like_json(path):  # (the JSON form is checked while it is read)
-        _validate_first(path)
     try:
-        source = open_source(path)
-    except SourceError as error:
-        raise ImportRefused(str(error.finding)) from None
-    try:
-        return run_import(source, options, progress)
+        if options.validate and not looks_like_json(path):  # (the JSON form is checked while it is read)
+            _validate_first(path, progress)
+        try:
+            source = open_source(path)
+        except SourceError as error:
+            raise ImportRefused(str(error.finding)) from None
+        try:
+            return run_import(source, options, progress)
+        finally:
+            source.close()
     finally:
-        source.close()
+        progress.finish()
 
 
-def _validate_first(path: str | Path) -> None:
-    report = validate_archive(path, profile=FULL)
-    if not report.ok and _older_layout(path):
+def _validate_first(path: str | Path, progress: Progress) -> None:
+    report = validate_archive(path, profile=FULL, progress=progress)
+    if not report.ok and any(step.darwin_core_rewritten for step in steps_from(_layout_version(path))):
         # The Darwin Core tables of an older layout are views this toolkit no longer writes (the
         # import never reads them): checked as GBIF reads them, not against today's declarations.
         report = validate_archive(path, profile=FULL, tables=[table for table in all_tables() if table.node])
@@ -86,27 +89,22 @@ def _validate_first(path: str | Path) -> None:
         )
 
 
-def _older_layout(path: str | Path) -> bool:
-    """Whether the archive's project row says it was written in an older layout than this toolkit's."""
-    table = next(table for table in all_tables() if table.node == graph.ROOT.label and not table.link)
+def _layout_version(path: str | Path) -> int:
+    """The layout version the archive's project row states (today's when it has no readable one)."""
     try:
         source = open_source(path)
     except (SourceError, KeyError):  # no readable meta.xml: nothing to excuse
-        return False
+        return FORMAT_VERSION
     try:
-        if not source.has(table):
-            return False
-        index = table.index_of(ANTENNA + "formatVersion")
-        version = next((values[index] for _, values in source.rows(table)), None)
-        return bool(version and version.isdigit() and int(version) < FORMAT_VERSION)
+        return archived_version(source) or FORMAT_VERSION
     except SourceError:
-        return False
+        return FORMAT_VERSION
     finally:
         source.close()
 
 
-def run_import(source: TableSource, options: ImportOptions, progress: TextIO | None = sys.stderr) -> ImportReport:
-    state = ImportState(source, options, progress)
+def run_import(source: TableSource, options: ImportOptions, progress: Progress = SILENT) -> ImportReport:
+    state = ImportState(upgraded(source), options, progress)
     _check_format(state)
     staging = options.staging if options.staging is not None else is_postgresql()
     writer = StagingWriter(state) if staging else PortableWriter(state)
@@ -169,17 +167,20 @@ def _write(state: ImportState, writer: PortableWriter | StagingWriter) -> None:
     isolation.refuse_foreign(state, existing)  # in every conflict mode
     if state.options.on_conflict == "error":
         state.report.conflicts.update({label: sorted(str(u) for _, u in rows) for label, rows in existing.items()})
-        _refuse_conflicts(state.report.conflicts)
+        _refuse_conflicts(state.report)
     resolve_shared(state)
     writer.begin_writing()
     for node in graph.nodes(Scope.PROJECT):
+        state.progress.stage(node.label, writer.row_count(node))
         before = effects.before_rows(state, node)
         writer.write(node)
         effects.after_rows(state, node, before)
+    state.progress.stage("links", len(state.links), "tables")
     for table in state.links:
         write_links(state, table)
+        state.progress.advance(1)
     create_roles_for_project(state.project)
-    state.say("recomputing cached values")
+    state.progress.stage("caches", None, "steps")
     caches.recompute(state)
     for node in graph.NODES:
         if node.verified_caches:
@@ -200,13 +201,11 @@ def _check_format(state: ImportState) -> None:
     line, values = rows[0]
     version_term, zone_term = ANTENNA + "formatVersion", ANTENNA + "timeZone"
     version = values.get(version_term)
-    if version is None or version > FORMAT_VERSION:
-        raise state.fail(
-            table,
-            line,
-            table.index_of(version_term),
-            f"format version {version} is newer than this toolkit reads ({FORMAT_VERSION}); upgrade it",
-        )
+    refusal = "no format version" if version is None else unsupported(version)
+    if refusal:
+        raise state.fail(table, line, table.index_of(version_term), refusal)
+    state.report.format_version = getattr(state.source, "archived_version", version)
+    state.report.provenance = {extra.name: values.get(ANTENNA + extra.name) for extra in graph.PROVENANCE_EXTRAS}
     zone = values.get(zone_term)
     if zone and zone != settings.TIME_ZONE:
         raise state.fail(
@@ -217,15 +216,16 @@ def _check_format(state: ImportState) -> None:
         )
 
 
-def _refuse_conflicts(conflicts: dict[str, list[str]]) -> None:
+def _refuse_conflicts(report: ImportReport) -> None:
+    """Counts in the message; the UUIDs themselves in the report (--report FILE)."""
+    conflicts = report.conflicts
     if conflicts:
         total = sum(len(v) for v in conflicts.values())
-        listing = "; ".join(
-            f"{label}: {len(v)} ({', '.join(v[:3])}{', ...' if len(v) > 3 else ''})" for label, v in conflicts.items()
-        )
+        listing = ", ".join(f"{label} {number(len(v))}" for label, v in conflicts.items())
         raise ImportRefused(
-            f"{total} rows of the archive already exist here (by UUID): {listing}. "
-            "Nothing was written; use --on-conflict=skip or --on-conflict=update."
+            f"{number(total)} rows of the archive already exist here (by UUID): {listing}; "
+            "use --on-conflict=skip or --on-conflict=update (their UUIDs: --report FILE)",
+            report=report,
         )
 
 

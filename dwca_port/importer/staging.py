@@ -51,6 +51,7 @@ from dwca_port.tables import Table
 from dwca_port.values import CellError, Kind, format_value, parse_value, skipped_wall_time_text
 
 UNRESOLVED = "DW001"  # SQLSTATE raised for a reference neither in the archive nor here
+PROGRESS_EVERY = 10_000  # staged rows between two advances of the progress
 
 _SETUP = f"""
 CREATE TEMP TABLE IF NOT EXISTS dwca_shared (label text NOT NULL, uuid uuid NOT NULL, pk bigint NOT NULL,
@@ -123,6 +124,7 @@ class StagingWriter:
         canonical = re.compile("\t".join(f"(?:{CANONICAL[table.columns[index].kind]})?" for index in checked))
         local_times = [index for index, column in enumerate(table.columns) if column.kind is Kind.DATETIME]
         count = 0
+        self.state.progress.stage(f"staging {table.file}")
         try:
             with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {name} FROM STDIN") as copy:
                 for line, cells in self.state.rows(table):
@@ -136,6 +138,8 @@ class StagingWriter:
                         cells[index] = rewrite(line, cells[index])
                     copy.write_row((line, *cells))
                     count += 1
+                    if count % PROGRESS_EVERY == 0:
+                        self.state.progress.advance(PROGRESS_EVERY)
         except (
             DatabaseError,
             psycopg.Error,
@@ -143,8 +147,8 @@ class StagingWriter:
             raise ImportRefused(
                 f"{self.state.source.member(table)}: the database refused the rows: {one_line(error)}"
             ) from None
+        self.state.progress.advance(count % PROGRESS_EVERY)
         self.execute(f"ANALYZE {name}")  # temp tables get no autovacuum statistics
-        self.state.say(f"{table.file}: {count} rows staged")
         return Staged(node, table, name, count)
 
     def _json_rewrites(self, table: Table) -> list:
@@ -259,6 +263,10 @@ class StagingWriter:
 
     # -- writing ---------------------------------------------------------------------------------
 
+    def row_count(self, node: graph.Node) -> int | None:
+        staged = self.staged.get(node.label)
+        return staged.rows if staged else self.portable.row_count(node)
+
     def write(self, node: graph.Node) -> None:
         if not castable(node):
             self.portable.write(node)
@@ -290,6 +298,7 @@ class StagingWriter:
         self._analyze_if_grown(node.model, created)
         for field in statement.self_references:
             self._link_self_reference(staged, field)
+        state.progress.advance(staged.rows)
         if counts.created or counts.updated or counts.skipped:
             state.say(f"{node.label}: {counts.created} created, {counts.skipped} skipped, {counts.updated} updated")
 

@@ -16,7 +16,7 @@ import uuid as uuid_module
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -29,6 +29,7 @@ from dwca_port.formats import SourceError, TableSource
 from dwca_port.graph import Scope
 from dwca_port.importer.report import ImportReport
 from dwca_port.json_references import to_pks
+from dwca_port.progress import SILENT, Progress
 from dwca_port.tables import FULL, Table, tables_for_profile
 from dwca_port.taxonomy.options import TaxaSettings
 from dwca_port.values import CellError, skipped_wall_time
@@ -39,7 +40,12 @@ FOREIGN = "belongs to another project"  # the whole of what an import says about
 
 
 class ImportRefused(Exception):
-    """The import cannot go on; the message names the file, line, column and rule when it can."""
+    """The import cannot go on; the message names the file, line, column and rule when it can.
+    `report`, when given, holds what was found before the refusal (the conflicting UUIDs)."""
+
+    def __init__(self, message: str, report=None):
+        super().__init__(message)
+        self.report = report
 
 
 @dataclass
@@ -61,7 +67,7 @@ def batched(rows: Iterable, size: int = BATCH) -> Iterator[list]:
 
 
 class ImportState:
-    def __init__(self, source: TableSource, options: ImportOptions, progress: TextIO | None):
+    def __init__(self, source: TableSource, options: ImportOptions, progress: Progress = SILENT):
         self.source = source
         self.options = options
         self.progress = progress
@@ -85,9 +91,7 @@ class ImportState:
         return self.project.pk if self.project is not None else self.project_here
 
     def say(self, message: str) -> None:
-        if self.progress:
-            self.progress.write(f"[{time.monotonic() - self.started:7.1f}s] {message}\n")
-            self.progress.flush()
+        self.progress.say(message)
 
     def fail(self, table: Table, line: int | None, column: int | None, message: str) -> ImportRefused:
         member = self.source.member(table) if self.source.has(table) else table.file

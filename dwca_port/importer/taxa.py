@@ -102,7 +102,7 @@ def resolve_taxa(state: ImportState, node: graph.Node, table: Table, rows: list[
     missing ones, and report each decision. Raises ImportRefused when the taxa cannot be mapped."""
     settings = state.options.taxa or TaxaSettings()
     try:
-        result = reconcile_rows(table, rows, settings, state.say if state.progress else None)
+        result = reconcile_rows(table, rows, settings, state.say)
         state.report.taxa_summary = report.summary(result)  # printed by import_project
         result.raise_if_refused()
         created = _create(state, node, table, rows, result)

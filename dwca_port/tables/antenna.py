@@ -193,6 +193,7 @@ def node_table(node: graph.Node) -> Table:
         node=node.label,
         rows=rows,
         sql=sql,
+        count=lambda context: context.selection.rows(node).count(),
     )
 
 

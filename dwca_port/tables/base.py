@@ -105,6 +105,8 @@ class Table:
     rows: Rows | None = field(default=None, compare=False, repr=False)
     # Optionally, the same rows on PostgreSQL: (sql, params) statements whose rows follow each other.
     sql: Callable[..., list[Statement] | None] | None = field(default=None, compare=False, repr=False)
+    # How many rows `rows` gives, when one query can say (the total a progress bar shows).
+    count: Callable[..., int] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Model field name -> term: looked up for every cell of an import, so built once.

@@ -89,11 +89,32 @@ def test_bad_input_is_refused_in_one_line_and_changes_nothing(db, arguments, mes
     assert database_snapshot() == before
 
 
-def test_names_are_unique_only_within_an_organization(db):
+def test_a_name_taken_by_another_project_without_organization_is_refused(db):
     template = small_template()  # no organization: upstream's personal projects
+    other = Project.objects.create(name="Same name", create_defaults=False)
+    before = database_snapshot()
+    for name, taken in (("Small template", template.pk), ("  Same name  ", other.pk)):
+        with pytest.raises(CommandError) as refused:
+            clone("--source-project", str(template.pk), "--name", name)
+        assert str(refused.value) == (
+            f"project {taken} is already named {name.strip()!r}, also without organization; "
+            "choose another name or pass --allow-duplicate-name"
+        )
+    assert database_snapshot() == before
+
+
+def test_a_name_used_in_an_organization_is_free_outside_it(db):
+    organization = Organization.objects.create(name="Org", slug="org")
+    Project.objects.create(name="Same name", organization=organization, create_defaults=False)
+    clone("--source-project", str(small_template().pk), "--name", "Same name")
+    assert Project.objects.filter(name="Same name", organization=None).count() == 1
+
+
+def test_allow_duplicate_name_clones_under_a_taken_name_without_organization(db):
+    template = small_template()
     Project.objects.create(name="Same name", create_defaults=False)
-    clone("--source-project", str(template.pk), "--name", "Small template")
-    clone("--source-project", str(template.pk), "--name", "  Same name  ")
+    clone("--source-project", str(template.pk), "--name", "Small template", "--allow-duplicate-name")
+    clone("--source-project", str(template.pk), "--name", "  Same name  ", "--allow-duplicate-name")
     assert Project.objects.filter(name="Small template").count() == 2
     assert Project.objects.filter(name="Same name").count() == 2  # the name is stripped
 

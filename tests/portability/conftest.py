@@ -17,7 +17,7 @@ def export(tmp_path):
 
     def run(project, profile="full", **options):
         path = tmp_path / f"{profile}-{next(counter)}.zip"
-        export_project(project, path, profile=profile, progress=None, **options)
+        export_project(project, path, profile=profile, **options)
         return path
 
     return run

@@ -48,11 +48,11 @@ def export_demo_once(
         project = load_demo_project(stdout=io.StringIO())
         for profile in profiles:
             path = directory / f"demo-{profile}.zip"
-            export_project(project, path, profile=profile, progress=None)
+            export_project(project, path, profile=profile)
             archives[profile] = path.read_bytes()
         if with_json:
             path = directory / "demo.json"
-            export_project(project, path, progress=None, format="json")
+            export_project(project, path, format="json")
             archives["json"] = path.read_bytes()
         if keep:
             delete_project_rows()

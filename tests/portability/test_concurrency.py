@@ -53,7 +53,7 @@ def test_exports_while_another_process_writes_validate_every_time(tmp_path):
         assert writer.stdout.readline().strip() == "ready", writer.stderr.read()
         for run in range(4):
             path = tmp_path / f"live-{run}.zip"
-            export_project(project, path, progress=None)  # raises ExportError when it does not validate
+            export_project(project, path)  # raises ExportError when it does not validate
             assert validate_archive(path).ok
     finally:
         writer.terminate()
@@ -64,7 +64,7 @@ def test_exports_while_another_process_writes_validate_every_time(tmp_path):
 def test_two_imports_of_one_archive_at_once(tmp_path):
     project = load_demo_project(stdout=io.StringIO())
     path = tmp_path / "demo.zip"
-    export_project(project, path, progress=None)
+    export_project(project, path)
     wipe_graph()
     command = ("manage.py", "import_project", str(path), "--create-missing-users", "--quiet")
     first, second = _process(*command), _process(*command)
@@ -83,7 +83,7 @@ def test_an_import_refuses_while_another_holds_the_project(tmp_path):
 
     project = load_demo_project(stdout=io.StringIO())
     path = tmp_path / "demo.zip"
-    export_project(project, path, progress=None)
+    export_project(project, path)
     archived = project.uuid
     wipe_graph()
     settings = connection.settings_dict
@@ -93,6 +93,6 @@ def test_an_import_refuses_while_another_holds_the_project(tmp_path):
         other.execute("BEGIN")
         other.execute("SELECT pg_advisory_xact_lock(%s)", [uuid.UUID(str(archived)).int % (1 << 63)])
         with pytest.raises(ImportRefused) as refused:
-            import_project(path, ImportOptions(create_missing_users=True), progress=None)
+            import_project(path, ImportOptions(create_missing_users=True))
     assert str(refused.value).endswith(f": {BEING_IMPORTED}")
     assert Project.objects.count() == 0

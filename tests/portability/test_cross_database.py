@@ -45,11 +45,11 @@ def test_an_archive_exported_from_sqlite_imports_into_postgresql(tmp_path):
     _manage(url, "load_demo_project")
     _manage(url, "export_project", "--project", "1", "--output", str(archive), "--quiet")
 
-    report = import_project(archive, ImportOptions(create_missing_users=True), progress=None)
+    report = import_project(archive, ImportOptions(create_missing_users=True))
     assert report.models["main.Detection"].created > 0
     assert not report.cache_differences, report.cache_difference_examples
     again = tmp_path / "from-postgresql.zip"
-    export_project(Project.objects.get(), again, profile="full", progress=None)
+    export_project(Project.objects.get(), again, profile="full")
     before, after = data_files(archive), data_files(again)
     for member in sorted(before.keys() | after.keys()):
         old, new = (before.get(member) or b"").split(b"\n"), (after.get(member) or b"").split(b"\n")

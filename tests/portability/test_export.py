@@ -113,7 +113,7 @@ def test_gbif_profile_needs_an_accepted_licence(demo, tmp_path):
     demo.license = "All rights reserved"
     demo.save()
     with pytest.raises(ExportError, match="no licence GBIF accepts"):
-        export_project(demo, tmp_path / "x.zip", profile="gbif", progress=None)
+        export_project(demo, tmp_path / "x.zip", profile="gbif")
     assert not list(tmp_path.iterdir())  # nothing half-written
 
 

@@ -44,7 +44,7 @@ def test_random_projects_export_the_same_in_sql_and_in_python(db, plan):
         project = build(plan)
         for profile in ("full", "gbif"):
             python, sql = Path(directory) / f"{profile}-python.zip", Path(directory) / f"{profile}-sql.zip"
-            export_project(project, python, profile=profile, progress=None, in_sql=False)
-            export_project(project, sql, profile=profile, progress=None, in_sql=True)
+            export_project(project, python, profile=profile, in_sql=False)
+            export_project(project, sql, profile=profile, in_sql=True)
             assert_same_files(python, sql)
         transaction.set_rollback(True)

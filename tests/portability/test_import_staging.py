@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def _import(path, **options):
     options.setdefault("create_missing_users", True)
-    return import_project(path, ImportOptions(**options), progress=None)
+    return import_project(path, ImportOptions(**options))
 
 
 def _paths() -> list[bool]:

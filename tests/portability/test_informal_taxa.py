@@ -17,7 +17,7 @@ def test_informal_labels_stay_distinct(demo, export):
     Taxon.objects.update_all_calculated_fields()
     first = export(demo)
     wipe_graph()
-    import_project(first, ImportOptions(create_missing_users=True), progress=None)
+    import_project(first, ImportOptions(create_missing_users=True))
     names = set(Project.objects.get().taxa.values_list("name", flat=True))
     assert {"Not a moth", "Unclassified", "Taxon 0", "Taxon 1"} <= names
     assert data_files(first) == data_files(export(Project.objects.get()))

@@ -84,7 +84,7 @@ def _paths() -> list[bool]:
 
 def _import(path: Path, mode: str, **options):
     options = ImportOptions(on_conflict=mode, create_missing_users=True, **options)
-    return import_project(path, options, progress=None)
+    return import_project(path, options)
 
 
 @pytest.mark.parametrize("label", sorted(CLAIMED))

@@ -42,7 +42,7 @@ def _set_times(project, moments: list[str]) -> None:
 
 def _import(path, **options):
     options.setdefault("create_missing_users", True)
-    return import_project(path, ImportOptions(**options), progress=None)
+    return import_project(path, ImportOptions(**options))
 
 
 # The autumn hour twice (01:30 daylight, then 01:30 standard time), and on SQLite the spring hour

@@ -336,10 +336,10 @@ def test_export_import_export_is_identical(db, plan):
 
     with tempfile.TemporaryDirectory() as directory, transaction.atomic():
         first, second = Path(directory) / "first.zip", Path(directory) / "second.zip"
-        export_project(build(plan), first, profile="full", progress=None)
+        export_project(build(plan), first, profile="full")
         wipe_graph()
-        import_project(first, ImportOptions(create_missing_users=True), progress=None)
-        export_project(Project.objects.get(), second, profile="full", progress=None)
+        import_project(first, ImportOptions(create_missing_users=True))
+        export_project(Project.objects.get(), second, profile="full")
         before, after = data_files(first), data_files(second)
         transaction.set_rollback(True)
     for member in sorted(before.keys() | after.keys()):
@@ -366,11 +366,11 @@ def test_a_json_field_holding_a_string_round_trips(db, value, tmp_path):
     from ami.main.models import Detection, Project
 
     first, second = tmp_path / "first.zip", tmp_path / "second.zip"
-    export_project(build(plan), first, profile="full", progress=None)
+    export_project(build(plan), first, profile="full")
     wipe_graph()
-    import_project(first, ImportOptions(create_missing_users=True), progress=None)
+    import_project(first, ImportOptions(create_missing_users=True))
     assert Detection.objects.get().bbox == value
-    export_project(Project.objects.get(), second, profile="full", progress=None)
+    export_project(Project.objects.get(), second, profile="full")
     assert data_files(first) == data_files(second)
 
 
@@ -390,7 +390,7 @@ def test_a_session_without_captures_exports(db, tmp_path):
         "classifications": [],
         "identifications": [],
     }
-    export_project(build(plan), tmp_path / "a.zip", profile="full", progress=None)
+    export_project(build(plan), tmp_path / "a.zip", profile="full")
 
 
 def test_a_blank_rights_holder_exports(db, tmp_path):
@@ -406,4 +406,4 @@ def test_a_blank_rights_holder_exports(db, tmp_path):
         "classifications": [],
         "identifications": [],
     }
-    export_project(build(plan), tmp_path / "a.zip", profile="full", progress=None)
+    export_project(build(plan), tmp_path / "a.zip", profile="full")

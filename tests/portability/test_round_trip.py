@@ -30,7 +30,7 @@ def _enrich(project):
 
 def _import(path, **options):
     options.setdefault("create_missing_users", True)
-    return import_project(path, ImportOptions(**options), progress=None)
+    return import_project(path, ImportOptions(**options))
 
 
 def test_full_round_trip_is_identical(demo, export):
@@ -53,7 +53,7 @@ def test_full_round_trip_is_identical(demo, export):
 def test_json_round_trip_is_identical(demo, export, tmp_path):
     first = export(demo)
     document = tmp_path / "demo.json"
-    export_project(demo, document, progress=None, format="json")
+    export_project(demo, document, format="json")
     wipe_graph()
     _import(document)
     assert data_files(first) == data_files(export(Project.objects.get()))

@@ -125,7 +125,7 @@ def build_source_archive(rows: list[dict], path: Path, occurrences_per_name: int
             source.identifications = _names_of(
                 Identification.objects.filter(occurrence__project=project), "taxon__name"
             )
-            export_project(project, path, profile="full", progress=None)
+            export_project(project, path, profile="full")
             raise _Rollback
     except _Rollback:
         pass
@@ -205,7 +205,7 @@ def import_through_replay(source: SourceProject, replay_url: str, cache_path: Pa
             matcher_options={"cache_path": cache_path, "max_requests_per_second": 0},
         ),
     )
-    return import_project(source.path, options, progress=None)
+    return import_project(source.path, options)
 
 
 @dataclass

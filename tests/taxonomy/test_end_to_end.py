@@ -163,7 +163,6 @@ def test_create_policy_keeps_the_archived_name(archive, target, gbif, tmp_path):
     report = import_project(
         archive.path,
         ImportOptions(create_missing_users=True, taxa=TaxaSettings("create", gbif_url=gbif.url)),
-        progress=None,
     )
     assert gbif.match_requests == 0  # --taxa=create asks no matcher, even with --gbif-url
     synonym = Taxon.objects.get(name=SYNONYM)
@@ -240,7 +239,6 @@ def test_hung_gbif_fails_fast_with_the_settings(archive, target, hung_gbif):
         import_project(
             archive.path,
             ImportOptions(create_missing_users=True, taxa=TaxaSettings(gbif_url=f"{hung_gbif.url}/v1")),
-            progress=None,
         )
     assert time.monotonic() - started < 10
     assert table_counts() == before

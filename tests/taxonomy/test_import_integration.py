@@ -68,7 +68,7 @@ def archive(django_db_setup, django_db_blocker, tmp_path_factory) -> dict:
                 )
                 Taxon.objects.filter(pk=keyed.pk).update(gbif_key=ARCHIVE_KEY, gbif_checklist_key=BACKBONE)
                 Taxon.objects.update_all_calculated_fields()
-                export_project(project, path, profile="full", progress=None)
+                export_project(project, path, profile="full")
                 info["keyed"] = keyed.name
                 raise _Rollback
         except _Rollback:
@@ -121,7 +121,7 @@ def _taxon_rows(path) -> list[dict]:
 
 def _import(archive, **taxa):
     options = ImportOptions(create_missing_users=True, taxa=TaxaSettings(**taxa) if taxa else None)
-    return import_project(archive["path"], options, progress=None)
+    return import_project(archive["path"], options)
 
 
 def _decisions(report) -> dict[str, dict]:

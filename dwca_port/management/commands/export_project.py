@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from ami.main.models import Project
-from dwca_port.export import ExportError, export_project
+from dwca_port.counts import number, seconds
+from dwca_port.export import FORMATS, ExportError, export_project, format_for
+from dwca_port.management.long_command import LongCommand
 
 
 def find_project(reference: str):
@@ -22,7 +24,7 @@ def find_project(reference: str):
         raise CommandError(f"no project with id or UUID {reference!r}") from None
 
 
-class Command(BaseCommand):
+class Command(LongCommand):
     help = "Export a project as a Darwin Core Archive (gbif or full profile) or as JSON."
 
     def add_arguments(self, parser):
@@ -35,22 +37,27 @@ class Command(BaseCommand):
             help="full: everything, to move a project between instances (default); "
             "gbif: only what GBIF and an IPT accept.",
         )
-        parser.add_argument("--format", choices=["dwca", "json"], default="dwca", help="Default dwca.")
+        parser.add_argument(
+            "--format",
+            choices=FORMATS,
+            help="Default: the output's extension says (.zip dwca, .json json), else dwca. "
+            "An extension that says another format is refused.",
+        )
         parser.add_argument(
             "--metadata", metavar="FILE", help="YAML file of additions to eml.xml (docs/publishing.md)."
         )
-        parser.add_argument("--quiet", action="store_true", help="No progress on stderr.")
+        self.add_quiet_argument(parser)
 
     def handle(self, *args, **options):
         project = find_project(options["project"])
-        progress = None if options["quiet"] else self.stderr
         try:
+            format, chosen = format_for(options["output"], options["format"])
             summary = export_project(
                 project,
                 options["output"],
                 profile=options["profile"],
-                progress=progress,
-                format=options["format"],
+                progress=self.progress(options),
+                format=format,
                 metadata=options["metadata"],
             )
         except ExportError as error:
@@ -58,10 +65,10 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"cannot write {options['output']}: {error.strerror or error}") from None
         self.stdout.write(
-            f"Exported project {project.pk} ({project.name}) to {summary.path} "
-            f"[{summary.profile} profile] in {summary.seconds:.1f} s"
+            f"Exported project {project.pk} ({project.name}) to {summary.path} as {format} ({chosen}) "
+            f"[{summary.profile} profile] in {seconds(summary.seconds)}"
         )
         for table in summary.tables:
-            size = f" {table.bytes:>14,} bytes" if options["format"] == "dwca" else ""
-            self.stdout.write(f"  {table.file:<52} {table.rows:>10,} rows{size}")
-        self.stdout.write(f"  {'total':<52} {summary.rows:>10,} rows")
+            size = f" {number(table.bytes):>14} bytes" if format == "dwca" else ""
+            self.stdout.write(f"  {table.file:<52} {number(table.rows):>10} rows{size}")
+        self.stdout.write(f"  {'total':<52} {number(summary.rows):>10} rows")

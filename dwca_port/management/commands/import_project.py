@@ -7,13 +7,16 @@ import json
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from dwca_port.counts import number, seconds
 from dwca_port.importer import CONFLICT_MODES, ImportOptions, ImportRefused, import_project
+from dwca_port.management.long_command import LongCommand
 from dwca_port.taxonomy.options import POLICIES, TaxaSettings
+from dwca_port.versions import FORMAT_VERSION
 
 
-class Command(BaseCommand):
+class Command(LongCommand):
     help = "Import a project from a full-profile Darwin Core Archive (or its JSON form) in one transaction."
 
     def add_arguments(self, parser):
@@ -33,9 +36,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--owner", metavar="EMAIL", help="Make this existing user the project's owner.")
         parser.add_argument("--into-organization", metavar="SLUG", help="Put the project in this organization.")
-        parser.add_argument("--report", metavar="FILE", help="Also write the report as JSON to FILE.")
+        parser.add_argument(
+            "--report",
+            metavar="FILE",
+            help="Also write the report as JSON to FILE (on a refusal for conflicts: their UUIDs).",
+        )
         add_taxa_arguments(parser)
-        parser.add_argument("--quiet", action="store_true", help="No progress on stderr.")
+        self.add_quiet_argument(parser)
 
     def handle(self, *args, **o):
         options = ImportOptions(
@@ -47,15 +54,20 @@ class Command(BaseCommand):
             taxa=taxa_settings(o),
         )
         try:
-            report = import_project(o["archive"], options, progress=None if o["quiet"] else self.stderr)
+            report = import_project(o["archive"], options, progress=self.progress(o))
         except ImportRefused as error:
+            if o["report"] and error.report is not None:
+                self._write_report(o["report"], error.report)
             raise CommandError(f"import refused, nothing was written: {error}") from None
         if o["report"]:
-            try:
-                Path(o["report"]).write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
-            except OSError as error:
-                raise CommandError(f"cannot write the report to {o['report']}: {error.strerror or error}") from None
+            self._write_report(o["report"], report)
         self._print(report)
+
+    def _write_report(self, path: str, report) -> None:
+        try:
+            Path(path).write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n")
+        except OSError as error:
+            raise CommandError(f"cannot write the report to {path}: {error.strerror or error}") from None
 
     def _print(self, report) -> None:
         out = self.stdout.write
@@ -63,12 +75,15 @@ class Command(BaseCommand):
         out(
             f"{verb} project {report.project.get('name')!r} (id {report.project.get('id')}, uuid "
             f"{report.project.get('uuid')}) "
-            f"from {report.source} in {report.seconds:.1f} s"
+            f"from {report.source} in {seconds(report.seconds)}"
             + (" [dry run: nothing was kept]" if report.dry_run else "")
         )
+        if report.format_version is not None:
+            out(f"  archive: {_origin(report)}")
         out(f"  {'model':<44} {'created':>9} {'skipped':>9} {'updated':>9} {'dropped':>9}")
         for label, counts in report.models.items():
-            out(f"  {label:<44} {counts.created:>9} {counts.skipped:>9} {counts.updated:>9} {counts.dropped:>9}")
+            cells = (counts.created, counts.skipped, counts.updated, counts.dropped)
+            out(f"  {label:<44} " + " ".join(f"{number(cell):>9}" for cell in cells))
         summary = report.taxa_summary
         if summary:
             for line in summary.splitlines():
@@ -99,6 +114,21 @@ class Command(BaseCommand):
             )
         else:
             out("  cached values: all recomputed values equal the archive's")
+
+
+def _origin(report) -> str:
+    """What the archive says of itself: layout version (and its upgrade), toolkit, instance, schema."""
+    text = f"format version {report.format_version}"
+    if report.format_version != FORMAT_VERSION:
+        text += f" (read through the upgrade steps to {FORMAT_VERSION})"
+    provenance = report.provenance
+    if provenance.get("toolkitVersion"):
+        text += f", written by toolkit {provenance['toolkitVersion']}"
+    if provenance.get("sourceInstance"):
+        text += f" on {provenance['sourceInstance']}"
+    if provenance.get("antennaSchema"):
+        text += f" (Antenna schema: {provenance['antennaSchema']})"
+    return text
 
 
 def add_taxa_arguments(parser) -> None:

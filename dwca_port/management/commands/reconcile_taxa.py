@@ -80,7 +80,7 @@ class Command(BaseCommand):
                     f"{path}: no Antenna taxon table (rowType {table.row_type}); "
                     "only a full-profile archive carries taxa"
                 )
-            return [values for _, values in ImportState(source, ImportOptions(), progress=None).parsed_rows(table)]
+            return [values for _, values in ImportState(source, ImportOptions()).parsed_rows(table)]
         except ImportRefused as error:
             raise CommandError(str(error)) from None
         finally:

@@ -8,25 +8,31 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from dwca_port.findings import Report
+from dwca_port.management.long_command import LongCommand
 from dwca_port.tables import PROFILES
 from dwca_port.validate import validate_archive
 
 
-class Command(BaseCommand):
+class Command(LongCommand):
     help = "Check a Darwin Core Archive against the validator checklist (docs/validation.md)."
 
     def add_arguments(self, parser):
         parser.add_argument("archive", help="path of the archive (.zip)")
         parser.add_argument("--profile", choices=PROFILES, help="gbif or full (default: detected from the rowTypes)")
         parser.add_argument("--json", action="store_true", help="print a machine-readable report")
+        self.add_quiet_argument(parser)
 
     def handle(self, *args, **options):
         path = options["archive"]
         try:
-            report = validate_archive(path, profile=options["profile"])
+            progress = self.progress(options)
+            try:
+                report = validate_archive(path, profile=options["profile"], progress=progress)
+            finally:
+                progress.finish()
         except Exception as error:  # a bug in the validator: say so in one line, never a traceback
             if options.get("traceback"):
                 raise
