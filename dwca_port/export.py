@@ -22,6 +22,7 @@ from dwca_port.formats.dwca import write_archive
 from dwca_port.formats.json import write_json
 from dwca_port.postgres import is_postgresql
 from dwca_port.postgres.copy import export_session
+from dwca_port.progress import SILENT, Progress
 from dwca_port.tables import FULL, GBIF_PROFILE, tables_for_profile
 from dwca_port.tables.context import ExportContext
 from dwca_port.validate import validate_archive
@@ -50,7 +51,7 @@ def export_project(
     project,
     output: str | os.PathLike,
     profile: str = FULL,
-    progress: TextIO | None = sys.stderr,
+    progress: TextIO | Progress | None = sys.stderr,
     validate: bool = True,
     in_sql: bool | None = None,
     format: str = "dwca",
@@ -62,7 +63,8 @@ def export_project(
 
     `in_sql` (default: on PostgreSQL) lets the database format the rows of the tables that have
     an SQL form; False writes every row through the Python builders, which give the same bytes.
-    `metadata` names the publisher's YAML file of additions to eml.xml (docs/publishing.md)."""
+    `metadata` names the publisher's YAML file of additions to eml.xml (docs/publishing.md).
+    `progress` is a text stream for timed lines, or a Progress told the stages (write, validate)."""
     started = time.monotonic()
     output = Path(output)
     if format not in FORMATS:
@@ -83,19 +85,25 @@ def export_project(
     tables = tables_for_profile(profile)
     partial = output.with_name(output.name + ".partial")
 
+    listener = progress if isinstance(progress, Progress) else SILENT
+
     def say(message: str) -> None:
-        if progress:
+        listener.say(message)
+        if progress and not isinstance(progress, Progress):
             progress.write(f"[{time.monotonic() - started:7.1f}s] {message}\n")
             progress.flush()
 
     try:
+        listener.stage("write", total=len(tables), unit="tables")
         with export_session():
             if format == "json":
                 summaries = write_json(partial, context, tables)
             else:
-                summaries = write_archive(partial, context, tables, in_sql, say)
+                summaries = write_archive(partial, context, tables, in_sql, say, listener)
         if validate and format == "dwca":
+            listener.stage("validate", total=1, unit="archives")
             _validate(partial, profile, say)
+            listener.advance(1)
         os.replace(partial, output)
     except BaseException:
         partial.unlink(missing_ok=True)

@@ -25,6 +25,7 @@ from dwca_port.findings import Finding
 from dwca_port.formats.base import Row, SourceError, TableSummary
 from dwca_port.meta import MetaXmlError, read_meta_xml, write_meta_xml
 from dwca_port.postgres.copy import BLOCK, copy_rows, fetch_rows
+from dwca_port.progress import SILENT, Progress
 from dwca_port.tables import Table
 from dwca_port.tables.context import ExportContext
 from dwca_port.tabular import TableReader, TableWriter, TabularError, dialect_for_profile
@@ -35,16 +36,17 @@ Say = Callable[[str], None]
 
 
 def write_archive(
-    path: Path, context: ExportContext, tables: tuple[Table, ...], in_sql: bool, say: Say
+    path: Path, context: ExportContext, tables: tuple[Table, ...], in_sql: bool, say: Say, progress: Progress = SILENT
 ) -> list[TableSummary]:
     """Write the tables as an archive at `path`; `in_sql` lets PostgreSQL format the rows of the
-    tables that have an SQL form."""
+    tables that have an SQL form. `progress` advances by one per table written."""
     summaries = []
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         archive.writestr(_member("meta.xml"), write_meta_xml(tables, dialect_for_profile(context.profile)))
         archive.writestr(_member("eml.xml"), write_eml(dataset_metadata(context)))
         for table in tables:
             summaries.append(_write_table(archive, table, context, in_sql, say))
+            progress.advance(1)
     return summaries
 
 

@@ -37,6 +37,7 @@ from dwca_port.importer.shared import resolve_shared
 from dwca_port.importer.staging import StagingWriter
 from dwca_port.importer.state import CONFLICT_MODES, ImportOptions, ImportRefused, ImportState
 from dwca_port.postgres import is_postgresql
+from dwca_port.progress import SILENT, Progress
 from dwca_port.tables import ANTENNA, FULL, all_tables
 from dwca_port.validate import validate_archive
 from dwca_port.versions import FORMAT_VERSION
@@ -47,14 +48,18 @@ class _Rollback(Exception):
 
 
 def import_project(
-    path: str | Path, options: ImportOptions | None = None, progress: TextIO | None = sys.stderr
+    path: str | Path, options: ImportOptions | None = None, progress: TextIO | Progress | None = sys.stderr
 ) -> ImportReport:
-    """Import the project in the archive (or JSON document) at `path`."""
+    """Import the project in the archive (or JSON document) at `path`. `progress` is a text stream
+    for timed lines, or a Progress told the stages (validate, stage, shared, write, links, caches)."""
     options = options or ImportOptions()
     if options.on_conflict not in CONFLICT_MODES:
         raise ImportRefused(f"--on-conflict must be one of {', '.join(CONFLICT_MODES)}")
     if options.validate and not looks_like_json(path):  # (the JSON form is checked while it is read)
+        listener = progress if isinstance(progress, Progress) else SILENT
+        listener.stage("validate", total=1, unit="archives")
         _validate_first(path)
+        listener.advance(1)
     try:
         source = open_source(path)
     except SourceError as error:
@@ -100,7 +105,9 @@ def _older_layout(path: str | Path) -> bool:
         source.close()
 
 
-def run_import(source: TableSource, options: ImportOptions, progress: TextIO | None = sys.stderr) -> ImportReport:
+def run_import(
+    source: TableSource, options: ImportOptions, progress: TextIO | Progress | None = sys.stderr
+) -> ImportReport:
     state = ImportState(source, options, progress)
     _check_format(state)
     staging = options.staging if options.staging is not None else is_postgresql()
@@ -119,17 +126,28 @@ def run_import(source: TableSource, options: ImportOptions, progress: TextIO | N
 
 
 def _write(state: ImportState, writer: PortableWriter | StagingWriter) -> None:
+    listener = state.listener
+    listener.stage("stage", total=1, unit="archives")
     writer.prepare()
+    listener.advance(1)
     if state.options.on_conflict == "error":
         state.report.conflicts.update(writer.conflicts())
         _refuse_conflicts(state.report.conflicts)
+    listener.stage("shared", total=1, unit="steps")
     resolve_shared(state)
+    listener.advance(1)
     writer.begin_writing()
-    for node in graph.nodes(Scope.PROJECT):
+    nodes = list(graph.nodes(Scope.PROJECT))
+    listener.stage("write", total=len(nodes), unit="models")
+    for node in nodes:
         writer.write(node)
         effects.after_rows(state, node)
+        listener.advance(1)
+    listener.stage("links", total=len(state.links), unit="tables")
     for table in state.links:
         write_links(state, table)
+        listener.advance(1)
+    listener.stage("caches", total=1, unit="steps")
     create_roles_for_project(state.project)
     state.say("recomputing cached values")
     caches.recompute(state)
@@ -137,6 +155,7 @@ def _write(state: ImportState, writer: PortableWriter | StagingWriter) -> None:
         if node.verified_caches:
             writer.compare_caches(node)
     writer.close()
+    listener.advance(1)
 
 
 def _check_format(state: ImportState) -> None:

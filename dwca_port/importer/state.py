@@ -25,6 +25,7 @@ from dwca_port.formats import SourceError, TableSource
 from dwca_port.graph import Scope
 from dwca_port.importer.report import ImportReport
 from dwca_port.json_references import to_pks
+from dwca_port.progress import SILENT, Progress
 from dwca_port.tables import FULL, Table, tables_for_profile
 from dwca_port.taxonomy.options import TaxaSettings
 from dwca_port.values import CellError, parse_value
@@ -56,10 +57,12 @@ def batched(rows: Iterable, size: int = BATCH) -> Iterator[list]:
 
 
 class ImportState:
-    def __init__(self, source: TableSource, options: ImportOptions, progress: TextIO | None):
+    def __init__(self, source: TableSource, options: ImportOptions, progress: TextIO | Progress | None):
         self.source = source
         self.options = options
-        self.progress = progress
+        # A text stream gets timed lines; a Progress listener gets the stages and the lines.
+        self.listener = progress if isinstance(progress, Progress) else SILENT
+        self.progress = None if isinstance(progress, Progress) else progress
         self.report = ImportReport(source.label, dry_run=options.dry_run)
         full = tables_for_profile(FULL)
         self.tables: dict[str, Table] = {t.node: t for t in full if t.node and not t.link}
@@ -73,6 +76,7 @@ class ImportState:
         self.started = time.monotonic()
 
     def say(self, message: str) -> None:
+        self.listener.say(message)
         if self.progress:
             self.progress.write(f"[{time.monotonic() - self.started:7.1f}s] {message}\n")
             self.progress.flush()

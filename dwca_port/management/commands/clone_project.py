@@ -1,4 +1,5 @@
-"""python manage.py clone_project --source-project 23 --name "New Project from Template" [--owner EMAIL] [--dry-run]"""
+"""python manage.py clone_project --source-project 23 --name "New Project from Template" [--owner EMAIL] [--dry-run]
+[--background]"""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ami.users.models import User
 from dwca_port.clone import CloneError, clone_project
+from dwca_port.jobs.background import add_background_argument, clone_in_background
 from dwca_port.management.commands.export_project import find_project
 
 
@@ -28,10 +30,14 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help="The new project's name.")
         parser.add_argument("--owner", help="E-mail of the new project's owner (default: the template's owner).")
         parser.add_argument("--dry-run", action="store_true", help="Show what would be created; write nothing.")
+        add_background_argument(parser)
 
     def handle(self, *args, **options):
         source = find_project(options["source_project"])
         owner = find_user(options["owner"]) if options["owner"] is not None else None
+        if options["background"]:
+            self.stdout.write(clone_in_background(source, options["name"], owner, options["dry_run"]))
+            return
         try:
             report = clone_project(source, options["name"], owner=owner, dry_run=options["dry_run"])
         except CloneError as error:

@@ -1,5 +1,8 @@
 """python manage.py export_project --project 23 --output nunavik.zip [--profile full|gbif] [--format dwca|json]
-[--metadata FILE]"""
+[--metadata FILE] [--background [--user EMAIL]]
+
+--output storage:NAME writes through Django's storage (local folder or S3); --background enqueues
+the export as a job on a Celery worker, which always writes to the storage."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ami.main.models import Project
 from dwca_port.export import ExportError, export_project
+from dwca_port.jobs.background import add_background_argument, export_in_background, export_to_storage
+from dwca_port.storage import storage_name
 
 
 def find_project(reference: str):
@@ -27,7 +32,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--project", required=True, help="Project id or UUID.")
-        parser.add_argument("--output", required=True, help="File to write (.zip for dwca, .json for json).")
+        parser.add_argument(
+            "--output",
+            help="File to write (.zip for dwca, .json for json), or storage:NAME for Django's storage. "
+            "Required unless --background (default there: exports/<project>_export-<id>.<ext>).",
+        )
         parser.add_argument(
             "--profile",
             choices=["full", "gbif"],
@@ -40,9 +49,19 @@ class Command(BaseCommand):
             "--metadata", metavar="FILE", help="YAML file of additions to eml.xml (docs/publishing.md)."
         )
         parser.add_argument("--quiet", action="store_true", help="No progress on stderr.")
+        add_background_argument(parser)
+        parser.add_argument("--user", metavar="EMAIL", help="With --background: whose DataExport (default: the owner).")
 
     def handle(self, *args, **options):
         project = find_project(options["project"])
+        if options["background"]:
+            self.stdout.write(export_in_background(project, options))
+            return
+        if options["output"] is None:
+            raise CommandError("--output is required (a file, or storage:NAME)")
+        if storage_name(options["output"]) is not None:
+            self.stdout.write(export_to_storage(project, options, None if options["quiet"] else self.stderr))
+            return
         progress = None if options["quiet"] else self.stderr
         try:
             summary = export_project(

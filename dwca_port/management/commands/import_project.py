@@ -1,4 +1,5 @@
-"""python manage.py import_project nunavik.zip [--on-conflict=error|skip|update] [--dry-run] [...]"""
+"""python manage.py import_project nunavik.zip|storage:NAME [--on-conflict=error|skip|update] [--dry-run]
+[--background] [...]"""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from dwca_port.importer import CONFLICT_MODES, ImportOptions, ImportRefused, import_project
+from dwca_port.jobs.background import add_background_argument, import_in_background
+from dwca_port.storage import StorageError, local_archive
 from dwca_port.taxonomy.options import POLICIES, TaxaSettings
 
 
@@ -17,7 +20,9 @@ class Command(BaseCommand):
     help = "Import a project from a full-profile Darwin Core Archive (or its JSON form) in one transaction."
 
     def add_arguments(self, parser):
-        parser.add_argument("archive", help="The .zip archive or .json document.")
+        parser.add_argument(
+            "archive", help="The .zip archive or .json document: a path, or storage:NAME in Django's storage."
+        )
         parser.add_argument(
             "--on-conflict",
             choices=CONFLICT_MODES,
@@ -36,6 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--report", metavar="FILE", help="Also write the report as JSON to FILE.")
         add_taxa_arguments(parser)
         parser.add_argument("--quiet", action="store_true", help="No progress on stderr.")
+        add_background_argument(parser)
 
     def handle(self, *args, **o):
         options = ImportOptions(
@@ -46,8 +52,14 @@ class Command(BaseCommand):
             into_organization=o["into_organization"],
             taxa=taxa_settings(o),
         )
+        if o["background"]:
+            self.stdout.write(import_in_background(o["archive"], options))
+            return
         try:
-            report = import_project(o["archive"], options, progress=None if o["quiet"] else self.stderr)
+            with local_archive(o["archive"]) as path:
+                report = import_project(path, options, progress=None if o["quiet"] else self.stderr)
+        except StorageError as error:
+            raise CommandError(f"import refused, nothing was written: {error}") from None
         except ImportRefused as error:
             raise CommandError(f"import refused, nothing was written: {error}") from None
         if o["report"]:
