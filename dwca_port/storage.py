@@ -12,6 +12,7 @@ checked before anything is moved.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import shutil
 import tempfile
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 
 STORAGE_PREFIX = "storage:"
 CHUNK = 8 * 1024 * 1024
@@ -51,7 +52,7 @@ def store_export(path: Path, name: str) -> tuple[str, str, int]:
     try:
         with path.open("rb") as handle:
             stored = default_storage.save(name, File(handle, name=name))
-        return stored, default_storage.url(stored), size
+        return stored, permanent_url(stored), size
     except Exception as error:  # the backends raise their own kinds (OSError, botocore errors)
         raise StorageError(f"{name}: cannot store the archive: {one_line(error)}") from None
 
@@ -101,6 +102,16 @@ def _download(name: str, target) -> None:
                     target.write(chunk)
     except Exception as error:
         raise StorageError(f"{STORAGE_PREFIX}{name}: cannot read it from the storage: {one_line(error)}") from None
+
+
+def permanent_url(name: str) -> str:
+    """The storage's URL of `name`, unsigned: a signed S3 URL expires within hours and carries an
+    access key id, so it is never stored (whoever serves the file signs a fresh one)."""
+    if getattr(default_storage, "querystring_auth", False):
+        unsigned = copy.copy(storages["default"])
+        unsigned.querystring_auth = False
+        return unsigned.url(name)
+    return default_storage.url(name)
 
 
 def one_line(error: Exception) -> str:

@@ -81,7 +81,7 @@ def cancel(job: Job) -> str:
     if job.status in FINISHED:
         raise JobError(f"job {job.pk} has already finished ({job.status}); nothing to cancel")
     try:
-        results_redis().set(cancel_flag(job.pk), "1", ex=CANCEL_FLAG_SECONDS)
+        results_redis().set(cancel_flag(job.task_id), "1", ex=CANCEL_FLAG_SECONDS)
     except Exception as error:
         flagged = f" (the Redis flag could not be set: {' '.join(str(error).split())})"
     else:

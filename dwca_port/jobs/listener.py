@@ -24,7 +24,7 @@ from django.utils import timezone
 from ami.jobs.models import Job, JobLog, JobState
 from dwca_port.progress import Progress
 
-CANCEL_KEY = "antenna-port:cancel:{job_id}"
+CANCEL_KEY = "antenna-port:cancel:{task_id}"  # the task id: unique, where job ids repeat across databases
 CANCEL_FLAG_SECONDS = 24 * 3600
 
 
@@ -32,8 +32,8 @@ class JobCancelled(Exception):
     """The job was cancelled while it ran; nothing it did is kept."""
 
 
-def cancel_flag(job_id: int) -> str:
-    return CANCEL_KEY.format(job_id=job_id)
+def cancel_flag(task_id: str) -> str:
+    return CANCEL_KEY.format(task_id=task_id)
 
 
 def results_redis() -> redis.Redis:
@@ -57,6 +57,7 @@ def declare_stages(job: Job, keys: list[str]) -> None:
 class JobProgress(Progress):
     def __init__(self, job: Job):
         self.job_id = job.pk
+        self.flag = cancel_flag(job.task_id)
         self.state = copy.deepcopy(job.progress)
         self.current: dict | None = None
         self.total: int | None = None
@@ -144,7 +145,7 @@ class JobProgress(Progress):
 
     def _look_for_cancel(self) -> None:
         try:
-            flagged = results_redis().exists(cancel_flag(self.job_id))
+            flagged = results_redis().exists(self.flag)
         except redis.RedisError:
             flagged = False
         try:
