@@ -1,5 +1,6 @@
-"""Jobs (app label `jobs`): the record of work done on a project, as upstream. No Celery here:
-the toolkit keeps jobs as data (clone skips them, export and import carry them)."""
+"""Jobs (app label `jobs`): the record of work done on a project, as upstream. Clone skips them,
+export and import carry them; the toolkit's own export, import and clone run as Jobs too
+(dwca_port/jobs/), which adds two job types and lets an import job have no project yet."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ class Job(BaseModel):
         UNKNOWN = "unknown"
         DATA_EXPORT = "data_export"
         POST_PROCESSING = "post_processing"
+        # The portability toolkit's (upstream has no import or clone jobs yet)
+        DATA_IMPORT = "data_import"
+        PROJECT_CLONE = "project_clone"
 
     class DispatchMode(models.TextChoices):
         INTERNAL = "internal"
@@ -59,7 +63,9 @@ class Job(BaseModel):
     limit = models.IntegerField(null=True, blank=True, default=None)
     shuffle = models.BooleanField(default=True)
     job_type_key = models.CharField(max_length=255, choices=JobType.choices, default=JobType.UNKNOWN)
-    project = models.ForeignKey("main.Project", on_delete=models.CASCADE, related_name="jobs")
+    # Upstream requires a project; the toolkit's import job has none until its project is imported
+    # (the import writes nothing before it commits).
+    project = models.ForeignKey("main.Project", on_delete=models.CASCADE, null=True, blank=True, related_name="jobs")
     deployment = models.ForeignKey(
         "main.Deployment", on_delete=models.CASCADE, null=True, blank=True, related_name="jobs"
     )

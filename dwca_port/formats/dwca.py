@@ -37,7 +37,7 @@ def write_archive(
     path: Path, context: ExportContext, tables: tuple[Table, ...], in_sql: bool, progress: Progress
 ) -> list[TableSummary]:
     """Write the tables as an archive at `path`; `in_sql` lets PostgreSQL format the rows of the
-    tables that have an SQL form."""
+    tables that have an SQL form. `progress` advances by one per table written."""
     summaries = []
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         progress.stage("meta.xml and eml.xml", 2, "files")  # the dataset's description reads the whole project

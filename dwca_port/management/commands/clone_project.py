@@ -1,5 +1,5 @@
 """python manage.py clone_project --source-project 23 --name "New Project from Template" [--owner EMAIL] [--dry-run]
-[--allow-duplicate-name]"""
+[--allow-duplicate-name] [--background]"""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.core.management.base import CommandError
 
 from ami.users.models import User
 from dwca_port.clone import CloneError, clone_project
+from dwca_port.jobs.background import add_background_argument, clone_in_background
 from dwca_port.management.commands.export_project import find_project
 from dwca_port.management.long_command import LongCommand
 
@@ -36,10 +37,14 @@ class Command(LongCommand):
             help="Allow the name of another project without organization (refused by default).",
         )
         self.add_quiet_argument(parser)
+        add_background_argument(parser)
 
     def handle(self, *args, **options):
         source = find_project(options["source_project"])
         owner = find_user(options["owner"]) if options["owner"] is not None else None
+        if options["background"]:
+            self.stdout.write(clone_in_background(source, options["name"], owner, options["dry_run"]))
+            return
         try:
             report = clone_project(
                 source,

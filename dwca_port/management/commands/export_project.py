@@ -1,5 +1,8 @@
 """python manage.py export_project --project 23 --output nunavik.zip [--profile full|gbif] [--format dwca|json]
-[--metadata FILE]"""
+[--metadata FILE] [--background [--user EMAIL]]
+
+--output storage:NAME writes through Django's storage (local folder or S3); --background enqueues
+the export as a job on a Celery worker, which always writes to the storage."""
 
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ from django.core.management.base import CommandError
 from ami.main.models import Project
 from dwca_port.counts import number, seconds
 from dwca_port.export import FORMATS, ExportError, export_project, format_for
+from dwca_port.jobs.background import add_background_argument, export_in_background, export_to_storage
 from dwca_port.management.long_command import LongCommand
+from dwca_port.storage import storage_name
 
 
 def find_project(reference: str):
@@ -29,7 +34,11 @@ class Command(LongCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--project", required=True, help="Project id or UUID.")
-        parser.add_argument("--output", required=True, help="File to write (.zip for dwca, .json for json).")
+        parser.add_argument(
+            "--output",
+            help="File to write (.zip for dwca, .json for json), or storage:NAME for Django's storage. "
+            "Required unless --background (default there: exports/<project>_export-<id>.<ext>).",
+        )
         parser.add_argument(
             "--profile",
             choices=["full", "gbif"],
@@ -47,9 +56,19 @@ class Command(LongCommand):
             "--metadata", metavar="FILE", help="YAML file of additions to eml.xml (docs/publishing.md)."
         )
         self.add_quiet_argument(parser)
+        add_background_argument(parser)
+        parser.add_argument("--user", metavar="EMAIL", help="With --background: whose DataExport (default: the owner).")
 
     def handle(self, *args, **options):
         project = find_project(options["project"])
+        if options["background"]:
+            self.stdout.write(export_in_background(project, options))
+            return
+        if options["output"] is None:
+            raise CommandError("--output is required (a file, or storage:NAME)")
+        if storage_name(options["output"]) is not None:
+            self.stdout.write(export_to_storage(project, options, self.progress(options)))
+            return
         try:
             format, chosen = format_for(options["output"], options["format"])
             summary = export_project(

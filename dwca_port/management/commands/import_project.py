@@ -1,4 +1,5 @@
-"""python manage.py import_project nunavik.zip [--on-conflict=error|skip|update] [--dry-run] [...]"""
+"""python manage.py import_project nunavik.zip|storage:NAME [--on-conflict=error|skip|update] [--dry-run]
+[--background] [...]"""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from django.core.management.base import CommandError
 
 from dwca_port.counts import number, seconds
 from dwca_port.importer import CONFLICT_MODES, ImportOptions, ImportRefused, import_project
+from dwca_port.jobs.background import add_background_argument, import_in_background
 from dwca_port.management.long_command import LongCommand
+from dwca_port.storage import StorageError, local_archive
 from dwca_port.taxonomy.options import POLICIES, TaxaSettings
 from dwca_port.versions import FORMAT_VERSION
 
@@ -20,7 +23,9 @@ class Command(LongCommand):
     help = "Import a project from a full-profile Darwin Core Archive (or its JSON form) in one transaction."
 
     def add_arguments(self, parser):
-        parser.add_argument("archive", help="The .zip archive or .json document.")
+        parser.add_argument(
+            "archive", help="The .zip archive or .json document: a path, or storage:NAME in Django's storage."
+        )
         parser.add_argument(
             "--on-conflict",
             choices=CONFLICT_MODES,
@@ -43,6 +48,7 @@ class Command(LongCommand):
         )
         add_taxa_arguments(parser)
         self.add_quiet_argument(parser)
+        add_background_argument(parser)
 
     def handle(self, *args, **o):
         options = ImportOptions(
@@ -53,8 +59,14 @@ class Command(LongCommand):
             into_organization=o["into_organization"],
             taxa=taxa_settings(o),
         )
+        if o["background"]:
+            self.stdout.write(import_in_background(o["archive"], options))
+            return
         try:
-            report = import_project(o["archive"], options, progress=self.progress(o))
+            with local_archive(o["archive"]) as path:
+                report = import_project(path, options, progress=self.progress(o))
+        except StorageError as error:
+            raise CommandError(f"import refused, nothing was written: {error}") from None
         except ImportRefused as error:
             if o["report"] and error.report is not None:
                 self._write_report(o["report"], error.report)

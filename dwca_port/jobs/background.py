@@ -1,0 +1,94 @@
+"""What the commands share for jobs and storage: --background, and a synchronous export into the
+storage. Errors become CommandError, one line each."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+from ami.users.models import User
+from dwca_port.export import ExportError, export_project, format_for
+from dwca_port.jobs.control import JobError, enqueue_clone, enqueue_export, enqueue_import
+from dwca_port.storage import StorageError, storage_name, store_export
+
+
+def add_background_argument(parser) -> None:
+    parser.add_argument(
+        "--background",
+        action="store_true",
+        help="Enqueue the work as a job on a Celery worker, print the job's id and return "
+        "(follow it with job_status ID, stop it with cancel_job ID).",
+    )
+
+
+def enqueued(job) -> str:
+    """The job's id alone on the first line (for scripts), then what to do with it."""
+    return f"{job.pk}\nJob {job.pk} queued on {job.queue}: job_status {job.pk} shows it, cancel_job {job.pk} stops it."
+
+
+def export_in_background(project, options: dict) -> str:
+    output = options.get("output")
+    name = storage_name(output) if output else None
+    if output and name is None:
+        raise CommandError(
+            f"--output {output}: a background export is written to the storage by the worker; "
+            "give --output storage:NAME, or no --output"
+        )
+    user = _user(options.get("user")) if options.get("user") else project.owner
+    if user is None:
+        raise CommandError(f"project {project.pk} has no owner to record the DataExport under: give --user EMAIL")
+    try:
+        return enqueued(enqueue_export(project, user, options["profile"], options["format"], name))
+    except JobError as error:
+        raise CommandError(str(error)) from None
+
+
+def import_in_background(archive: str, import_options) -> str:
+    if storage_name(archive) is None:
+        archive = str(Path(archive).resolve())  # the worker may run elsewhere: an absolute path at least
+    try:
+        return enqueued(enqueue_import(archive, import_options))
+    except JobError as error:
+        raise CommandError(str(error)) from None
+
+
+def clone_in_background(source, name: str, owner, dry_run: bool) -> str:
+    try:
+        return enqueued(enqueue_clone(source, name, owner, dry_run))
+    except JobError as error:
+        raise CommandError(str(error)) from None
+
+
+def export_to_storage(project, options: dict, progress) -> str:
+    """Export to a local temporary file, then into the storage under the name in `storage:NAME`."""
+    name = storage_name(options["output"])
+    folder = tempfile.mkdtemp(prefix="antenna-export-")
+    try:
+        local = Path(folder) / Path(name).name
+        summary = export_project(
+            project,
+            local,
+            profile=options["profile"],
+            progress=progress,
+            format=format_for(name, options["format"])[0],
+            metadata=options.get("metadata"),
+        )
+        stored, url, size = store_export(local, name)
+    except (ExportError, StorageError) as error:
+        raise CommandError(str(error)) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return (
+        f"Exported project {project.pk} ({project.name}) to the storage as {stored} ({url}): "
+        f"{summary.rows:,} rows, {size:,} bytes [{summary.profile} profile] in {summary.seconds:.1f} s"
+    )
+
+
+def _user(email: str):
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is None:
+        raise CommandError(f"no user with e-mail {email!r}")
+    return user
