@@ -41,8 +41,9 @@ def export_in_background(project, options: dict) -> str:
     if user is None:
         raise CommandError(f"project {project.pk} has no owner to record the DataExport under: give --user EMAIL")
     try:
-        return enqueued(enqueue_export(project, user, options["profile"], options["format"], name))
-    except JobError as error:
+        format, _ = format_for(name or "", options["format"])
+        return enqueued(enqueue_export(project, user, options["profile"], format, name))
+    except (ExportError, JobError) as error:
         raise CommandError(str(error)) from None
 
 
@@ -68,12 +69,13 @@ def export_to_storage(project, options: dict, progress) -> str:
     folder = tempfile.mkdtemp(prefix="antenna-export-")
     try:
         local = Path(folder) / Path(name).name
+        format, _ = format_for(name, options["format"])
         summary = export_project(
             project,
             local,
             profile=options["profile"],
             progress=progress,
-            format=format_for(name, options["format"])[0],
+            format=format,
             metadata=options.get("metadata"),
         )
         stored, url, size = store_export(local, name)
