@@ -22,6 +22,7 @@ from dwca_port.formats.dwca import write_archive
 from dwca_port.formats.json import write_json
 from dwca_port.postgres import is_postgresql
 from dwca_port.postgres.copy import export_session
+from dwca_port.subset import Subset
 from dwca_port.tables import FULL, GBIF_PROFILE, tables_for_profile
 from dwca_port.tables.context import ExportContext
 from dwca_port.validate import validate_archive
@@ -55,6 +56,7 @@ def export_project(
     in_sql: bool | None = None,
     format: str = "dwca",
     metadata: str | os.PathLike | None = None,
+    subset: Subset | None = None,
 ) -> ExportSummary:
     """Write `project` at `output`: a Darwin Core Archive in `profile`, or (format="json") the
     JSON form. Raises ExportError when the project cannot be exported so, or the archive does
@@ -62,7 +64,8 @@ def export_project(
 
     `in_sql` (default: on PostgreSQL) lets the database format the rows of the tables that have
     an SQL form; False writes every row through the Python builders, which give the same bytes.
-    `metadata` names the publisher's YAML file of additions to eml.xml (docs/publishing.md)."""
+    `metadata` names the publisher's YAML file of additions to eml.xml (docs/publishing.md).
+    `subset` narrows the archive to some deployments, dates or a capture set (dwca_port/subset.py)."""
     started = time.monotonic()
     output = Path(output)
     if format not in FORMATS:
@@ -73,7 +76,7 @@ def export_project(
         additions = read_additions(metadata) if metadata is not None else None
     except MetadataError as error:
         raise ExportError(str(error)) from None
-    context = ExportContext(project, profile, additions)
+    context = ExportContext(project, profile, additions, subset)
     if profile == GBIF_PROFILE and context.licence is None:
         raise ExportError(
             f"project {project.pk} has no licence GBIF accepts (it has {project.license or 'none'!r}): "

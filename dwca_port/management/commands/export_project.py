@@ -1,5 +1,5 @@
 """python manage.py export_project --project 23 --output nunavik.zip [--profile full|gbif] [--format dwca|json]
-[--metadata FILE]"""
+[--metadata FILE] [--deployments ID,ID] [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--collection ID]"""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ami.main.models import Project
 from dwca_port.export import ExportError, export_project
+from dwca_port.subset import Subset, SubsetError
 
 
 def find_project(reference: str):
@@ -40,10 +41,27 @@ class Command(BaseCommand):
             "--metadata", metavar="FILE", help="YAML file of additions to eml.xml (docs/publishing.md)."
         )
         parser.add_argument("--quiet", action="store_true", help="No progress on stderr.")
+        partial = parser.add_argument_group(
+            "partial export", "Only some of the data, with every row it references (combinable; docs/operations.md)."
+        )
+        partial.add_argument("--deployments", metavar="ID,ID", help="Deployments, by id or UUID, comma-separated.")
+        partial.add_argument("--since", metavar="YYYY-MM-DD", help="From this day on (inclusive, local time).")
+        partial.add_argument("--until", metavar="YYYY-MM-DD", help="Up to this day (inclusive, local time).")
+        partial.add_argument("--collection", metavar="ID", help="The captures of one capture set, by id or UUID.")
 
     def handle(self, *args, **options):
         project = find_project(options["project"])
         progress = None if options["quiet"] else self.stderr
+        try:
+            subset = Subset.parse(
+                project,
+                deployments=options["deployments"],
+                since=options["since"],
+                until=options["until"],
+                collection=options["collection"],
+            )
+        except SubsetError as error:
+            raise CommandError(str(error)) from None
         try:
             summary = export_project(
                 project,
@@ -52,6 +70,7 @@ class Command(BaseCommand):
                 progress=progress,
                 format=options["format"],
                 metadata=options["metadata"],
+                subset=subset,
             )
         except ExportError as error:
             raise CommandError(str(error)) from None
@@ -61,6 +80,8 @@ class Command(BaseCommand):
             f"Exported project {project.pk} ({project.name}) to {summary.path} "
             f"[{summary.profile} profile] in {summary.seconds:.1f} s"
         )
+        if not subset.is_whole():
+            self.stdout.write(f"  partial: {subset.describe()}")
         for table in summary.tables:
             size = f" {table.bytes:>14,} bytes" if options["format"] == "dwca" else ""
             self.stdout.write(f"  {table.file:<52} {table.rows:>10,} rows{size}")
