@@ -36,10 +36,6 @@ class Selection:
             self._reference_closure()
         self._close()
 
-    @property
-    def partial(self) -> bool:
-        return self.subset is not None
-
     def rows(self, node: graph.Node) -> models.QuerySet:
         manager = node.model._base_manager
         if node.scope is Scope.PROJECT:
