@@ -51,12 +51,12 @@ HISPID = "HISPID identification verification status vocabulary (HISCOM)"
 SESSION_CAP_HOURS = 24  # Antenna never groups more than a day of captures into one session
 
 
-def _abstract(paragraphs: list[str], counts: dict[str, int]) -> list[str]:
+def _abstract(paragraphs: list[str], counts: dict[str, int], part: str | None = None) -> list[str]:
     return [
         *paragraphs,
         f"Automated insect monitoring with light traps and cameras (Antenna): {counts['deployments']} station(s), "
         f"{counts['sessions']} night(s) (capture sessions), {counts['captures']} captures and {counts['occurrences']} "
-        f"published occurrence(s).",
+        f"published occurrence(s)" + (f" in this part of the project ({part})." if part else "."),
     ]
 
 
@@ -223,7 +223,7 @@ def dataset_metadata(context: ExportContext, today: datetime.date | None = None)
     metadata = DatasetMetadata(
         package_id=f"{project.uuid}/{now:%Y%m%dT%H%M%S}",
         title=additions.title or project.name,
-        abstract=_abstract(additions.abstract or description, counts),
+        abstract=_abstract(additions.abstract or description, counts, context.subset and context.subset.describe()),
         pub_date=today or now.date(),
         date_stamp=stamp,
         creators=additions.creators or [publisher],

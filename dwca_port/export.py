@@ -26,6 +26,7 @@ from dwca_port.formats.json import write_json
 from dwca_port.postgres import is_postgresql
 from dwca_port.postgres.copy import export_session
 from dwca_port.progress import SILENT, Progress
+from dwca_port.subset import Subset
 from dwca_port.tables import FULL, GBIF_PROFILE, tables_for_profile
 from dwca_port.tables.context import ExportContext
 from dwca_port.validate import validate_archive
@@ -77,6 +78,7 @@ def export_project(
     in_sql: bool | None = None,
     format: str = "dwca",
     metadata: str | os.PathLike | None = None,
+    subset: Subset | None = None,
 ) -> ExportSummary:
     """Write `project` at `output`: a Darwin Core Archive in `profile`, or (format="json") the
     JSON form. Raises ExportError when the project cannot be exported so, or the archive does
@@ -85,7 +87,9 @@ def export_project(
     `in_sql` (default: on PostgreSQL) lets the database format the rows of the tables that have
     an SQL form; False writes every row through the Python builders, which give the same bytes.
     `metadata` names the publisher's YAML file of additions to eml.xml (docs/publishing.md).
-    `progress` hears a stage per table (rows), then the validation (bytes)."""
+    `progress` hears a stage per table (rows), then the validation (bytes).
+
+    `subset` narrows the archive to some deployments, dates or a capture set (dwca_port/subset.py)."""
     started = time.monotonic()
     output = Path(output)
     if format not in FORMATS:
@@ -96,7 +100,7 @@ def export_project(
         additions = read_additions(metadata) if metadata is not None else None
     except MetadataError as error:
         raise ExportError(str(error)) from None
-    context = ExportContext(project, profile, additions)
+    context = ExportContext(project, profile, additions, subset)
     if profile == GBIF_PROFILE and context.licence is None:
         raise ExportError(
             f"project {project.pk} has no licence GBIF accepts (it has {project.license or 'none'!r}): "

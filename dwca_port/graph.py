@@ -77,6 +77,17 @@ class Extra:
 
 
 @dataclass(frozen=True)
+class Slice:
+    """How a partial export (dwca_port.selection.Subset) picks a model's own rows: ORM paths from a
+    row to its deployment, to the moment that dates it, to its capture. A criterion the model has
+    no path for picks none of its rows: they come only as rows that selected rows reference."""
+
+    deployment: str | None = None  # "pk": the row is the deployment
+    time: str | None = None
+    capture: str | None = None  # "pk": the row is the capture
+
+
+@dataclass(frozen=True)
 class Node:
     label: str  # "app_label.ModelName"
     scope: Scope
@@ -104,6 +115,10 @@ class Node:
     regenerated: tuple[str, ...] = ()  # unique fields that get a fresh value when the archived one is taken here
     extras: tuple[Extra, ...] = ()  # columns that are not model fields
     verified_caches: bool = False  # its caches are recomputed on import and compared with the archive's
+    # Data a partial export selects by deployment, date or capture set. Without it, a model whose
+    # project path runs through another row belongs to that row (a detection to its capture); any
+    # other (configuration) travels whole.
+    slice: Slice | None = None
     doc: str = ""
 
     @cached_property
@@ -426,6 +441,7 @@ NODES: tuple[Node, ...] = (
             "first_capture_timestamp",
             "last_capture_timestamp",
         ),
+        slice=Slice(deployment="pk"),
         doc="Stations (a trap at a place over a period); each is an event of the core.",
     ),
     Node(
@@ -437,6 +453,7 @@ NODES: tuple[Node, ...] = (
         verified_caches=True,
         calculated=("start", "end", "captures_count", "detections_count", "occurrences_count"),
         excluded=("calculated_fields_updated_at",),  # when this instance last recomputed: not data
+        slice=Slice(deployment="deployment", time="start"),
         doc="Capture sessions (nights); each is an event of the core under its deployment.",
     ),
     Node(
@@ -447,6 +464,7 @@ NODES: tuple[Node, ...] = (
         core_paths=("event", "deployment"),
         verified_caches=True,
         calculated=("detections_count",),
+        slice=Slice(deployment="deployment", time="timestamp", capture="pk"),
         doc="Captures: paths relative to the storage source; image files do not travel.",
     ),
     Node(
@@ -469,6 +487,7 @@ NODES: tuple[Node, ...] = (
         Clone.SKIP,
         project_paths=("project",),
         core_paths=("event", "deployment"),
+        slice=Slice(deployment="deployment", time="event__start"),
         doc="Individual organisms seen in one or more detections.",
     ),
     Node(
@@ -513,6 +532,7 @@ NODES: tuple[Node, ...] = (
         Clone.SKIP,
         project_paths=("project",),
         core_paths=("deployment",),
+        slice=Slice(deployment="deployment", time="started_at", capture="source_image_collection__images"),
         doc="Processing history.",
     ),
     Node(

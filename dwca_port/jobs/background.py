@@ -42,7 +42,7 @@ def export_in_background(project, options: dict) -> str:
         raise CommandError(f"project {project.pk} has no owner to record the DataExport under: give --user EMAIL")
     try:
         format, _ = format_for(name or "", options["format"])
-        return enqueued(enqueue_export(project, user, options["profile"], format, name))
+        return enqueued(enqueue_export(project, user, options["profile"], format, name, options.get("subset")))
     except (ExportError, JobError) as error:
         raise CommandError(str(error)) from None
 
@@ -77,6 +77,7 @@ def export_to_storage(project, options: dict, progress) -> str:
             progress=progress,
             format=format,
             metadata=options.get("metadata"),
+            subset=options.get("subset"),
         )
         stored, url, size = store_export(local, name)
     except (ExportError, StorageError) as error:

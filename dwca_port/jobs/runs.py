@@ -22,6 +22,7 @@ from dwca_port.export import export_project
 from dwca_port.importer import ImportOptions, import_project
 from dwca_port.jobs.listener import JobProgress
 from dwca_port.storage import local_archive, store_export
+from dwca_port.subset import Subset
 from dwca_port.taxonomy.options import TaxaSettings
 
 EXPORT_STAGES = ["write", "validate", "store"]
@@ -55,6 +56,7 @@ def run_export(job: Job, progress: JobProgress) -> dict:
             profile=params["profile"],
             format=params["format"],
             progress=progress,
+            subset=Subset.from_params(project, params["subset"]) if "subset" in params else None,
         )
         progress.stage("store", total=1, unit="archives")
         name, url, size = store_export(local, params["name"])

@@ -11,17 +11,20 @@ from django.db import connection, models
 from ami.main.models import Classification, Deployment, Detection, Event, Identification, Occurrence, SourceImage, Taxon
 from ami.ml.models import Algorithm
 from ami.users.roles import ROLES
+from dwca_port import graph
 from dwca_port.eml import Licence, parse_licence
 from dwca_port.eml.additions import MetadataAdditions
 from dwca_port.selection import Selection
+from dwca_port.subset import Subset
 from dwca_port.tables.evidence import Evidence
 
 CHUNK = 2000
 
 
 class ExportContext:
-    def __init__(self, project, profile: str, additions: MetadataAdditions | None = None):
+    def __init__(self, project, profile: str, additions: MetadataAdditions | None = None, subset: Subset | None = None):
         self.project = project
+        self.subset = subset if subset and not subset.is_whole() else None  # a partial export's choice
         self.profile = profile
         self.additions = additions or MetadataAdditions()  # what the publisher adds to eml.xml
         self.licence: Licence | None = parse_licence(project.license)
@@ -30,13 +33,18 @@ class ExportContext:
     @cached_property
     def selection(self) -> Selection:
         """The rows of every model the archive holds (built on first use: the full profile's)."""
-        return Selection(self.project)
+        return Selection(self.project, self.subset)
+
+    def _narrowed(self, rows: models.QuerySet) -> models.QuerySet:
+        """A model's project rows, narrowed to the selection's in a partial export."""
+        if self.subset is None:
+            return rows
+        return rows.filter(pk__in=self.selection.pks(graph.NODES_BY_LABEL[rows.model._meta.label]))
 
     @cached_property
     def deployments(self) -> list:
-        return list(
-            Deployment.objects.filter(project=self.project).select_related("research_site", "device").order_by("uuid")
-        )
+        rows = self._narrowed(Deployment.objects.filter(project=self.project))
+        return list(rows.select_related("research_site", "device").order_by("uuid"))
 
     @cached_property
     def deployment_uuids(self) -> dict[int, object]:
@@ -45,10 +53,10 @@ class ExportContext:
     # Which rows of the big models the archive describes: every table reads them from here.
 
     def captures(self) -> models.QuerySet:
-        return SourceImage.objects.filter(project=self.project)
+        return self._narrowed(SourceImage.objects.filter(project=self.project))
 
     def sessions(self) -> models.QuerySet:
-        return Event.objects.filter(project=self.project)
+        return self._narrowed(Event.objects.filter(project=self.project))
 
     def detections(self) -> models.QuerySet:
         return Detection.objects.filter(source_image__in=self.captures())
@@ -61,9 +69,8 @@ class ExportContext:
 
     def published_occurrences(self) -> models.QuerySet:
         """The occurrences the project publishes: its default filters, and a determination."""
-        return Occurrence.objects.filter(project=self.project, determination__isnull=False).filter(
-            self.project.default_filter_q()
-        )
+        occurrences = self._narrowed(Occurrence.objects.filter(project=self.project))
+        return occurrences.filter(determination__isnull=False).filter(self.project.default_filter_q())
 
     def published_occurrence_chunks(self) -> Iterator[list]:
         """Published occurrences in UUID order, a chunk at a time (keyset pagination: flat memory)."""

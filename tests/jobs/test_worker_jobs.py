@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 import time
+import zipfile
 
 import pytest
 from django.core.files.storage import default_storage
@@ -156,3 +157,20 @@ def test_a_worker_killed_mid_import_leaves_the_database_unchanged_and_the_job_fa
     status = io.StringIO()
     call_command("job_status", str(job.pk), stdout=status)
     assert "worker running this job was lost" in status.getvalue()
+
+
+def test_a_background_export_carries_its_partial_selection_to_the_worker(workers, media_root):
+    project = load_demo_project(stdout=None)
+    deployment = project.deployments.order_by("pk").first()
+    workers.start()
+    out = io.StringIO()
+    call_command(
+        "export_project", "--project", str(project.pk), "--deployments", str(deployment.pk), "--background", stdout=out
+    )
+    job = wait_for(int(out.getvalue().splitlines()[0]), FINISHED, workers)
+
+    assert job.status == JobState.SUCCESS, job.progress
+    assert job.params["subset"] == {"deployments": [str(deployment.uuid)]}
+    with default_storage.open(job.result["name"]) as stored, zipfile.ZipFile(stored) as archive:
+        deployments = archive.read("antenna_deployment.txt").decode().splitlines()
+    assert len(deployments) == 2 and str(deployment.uuid) in deployments[1]  # the header and the one station

@@ -1,6 +1,6 @@
 """python manage.py export_project --project 23 --output nunavik.zip [--profile full|gbif] [--format dwca|json]
-[--metadata FILE] [--background [--user EMAIL]]
-
+[--metadata FILE] [--deployments ID,ID] [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--collection ID]
+[--background [--user EMAIL]]
 --output storage:NAME writes through Django's storage (local folder or S3); --background enqueues
 the export as a job on a Celery worker, which always writes to the storage."""
 
@@ -16,6 +16,7 @@ from dwca_port.export import FORMATS, ExportError, export_project, format_for
 from dwca_port.jobs.background import add_background_argument, export_in_background, export_to_storage
 from dwca_port.management.long_command import LongCommand
 from dwca_port.storage import storage_name
+from dwca_port.subset import Subset, SubsetError
 
 
 def find_project(reference: str):
@@ -58,9 +59,26 @@ class Command(LongCommand):
         self.add_quiet_argument(parser)
         add_background_argument(parser)
         parser.add_argument("--user", metavar="EMAIL", help="With --background: whose DataExport (default: the owner).")
+        partial = parser.add_argument_group(
+            "partial export", "Only some of the data, with every row it references (combinable; docs/operations.md)."
+        )
+        partial.add_argument("--deployments", metavar="ID,ID", help="Deployments, by id or UUID, comma-separated.")
+        partial.add_argument("--since", metavar="YYYY-MM-DD", help="From this day on (inclusive, local time).")
+        partial.add_argument("--until", metavar="YYYY-MM-DD", help="Up to this day (inclusive, local time).")
+        partial.add_argument("--collection", metavar="ID", help="The captures of one capture set, by id or UUID.")
 
     def handle(self, *args, **options):
         project = find_project(options["project"])
+        try:
+            options["subset"] = subset = Subset.parse(
+                project,
+                deployments=options["deployments"],
+                since=options["since"],
+                until=options["until"],
+                collection=options["collection"],
+            )
+        except SubsetError as error:
+            raise CommandError(str(error)) from None
         if options["background"]:
             self.stdout.write(export_in_background(project, options))
             return
@@ -78,6 +96,7 @@ class Command(LongCommand):
                 progress=self.progress(options),
                 format=format,
                 metadata=options["metadata"],
+                subset=subset,
             )
         except ExportError as error:
             raise CommandError(str(error)) from None
@@ -87,6 +106,8 @@ class Command(LongCommand):
             f"Exported project {project.pk} ({project.name}) to {summary.path} as {format} ({chosen}) "
             f"[{summary.profile} profile] in {seconds(summary.seconds)}"
         )
+        if not subset.is_whole():
+            self.stdout.write(f"  partial: {subset.describe()}")
         for table in summary.tables:
             size = f" {number(table.bytes):>14} bytes" if format == "dwca" else ""
             self.stdout.write(f"  {table.file:<52} {number(table.rows):>10} rows{size}")
