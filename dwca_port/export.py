@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from dwca_port.camtrap_export import PROFILE as CAMTRAP_DP
+from dwca_port.camtrap_export import PackageError, write_package
 from dwca_port.eml.additions import MetadataError, read_additions
 from dwca_port.formats import TableSummary
 from dwca_port.formats.dwca import write_archive
@@ -26,7 +28,7 @@ from dwca_port.tables import FULL, GBIF_PROFILE, tables_for_profile
 from dwca_port.tables.context import ExportContext
 from dwca_port.validate import validate_archive
 
-FORMATS = ("dwca", "json")
+FORMATS = ("dwca", "json", CAMTRAP_DP)
 
 
 class ExportError(Exception):
@@ -64,9 +66,11 @@ def export_project(
     an SQL form; False writes every row through the Python builders, which give the same bytes.
     `metadata` names the publisher's YAML file of additions to eml.xml (docs/publishing.md)."""
     started = time.monotonic()
-    output = Path(output)
     if format not in FORMATS:
         raise ExportError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    if format == CAMTRAP_DP:
+        return _camtrap_dp(project, output, progress, validate, in_sql, metadata, started)
+    output = Path(output)
     if format == "json" and profile != FULL:
         raise ExportError("the JSON form is the full profile only; drop --profile gbif")
     try:
@@ -103,6 +107,23 @@ def export_project(
     if format == "json":
         say(f"wrote {output}")
     return ExportSummary(output, profile if format == "dwca" else "full (json)", summaries, time.monotonic() - started)
+
+
+def _camtrap_dp(project, output, progress, validate, in_sql, metadata, started) -> ExportSummary:
+    """A Camtrap DP package (dwca_port/camtrap_export.py): a zip, or a folder when `output` ends with "/"."""
+
+    def say(message: str) -> None:
+        if progress:
+            progress.write(f"[{time.monotonic() - started:7.1f}s] {message}\n")
+            progress.flush()
+
+    try:
+        additions = read_additions(metadata) if metadata is not None else None
+        in_sql = is_postgresql() if in_sql is None else in_sql
+        path, tables, warnings = write_package(project, output, say, additions, in_sql, validate)
+    except (MetadataError, PackageError) as error:
+        raise ExportError(str(error)) from None
+    return ExportSummary(path, CAMTRAP_DP, tables, time.monotonic() - started, warnings)
 
 
 def _validate(path: Path, profile: str, say) -> None:

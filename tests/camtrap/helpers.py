@@ -9,7 +9,6 @@ import shutil
 import zipfile
 from pathlib import Path
 
-
 # The standard's own example package (tests/fixtures/camtrap-dp/SOURCE.txt).
 EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "camtrap-dp" / "example"
 

@@ -1,5 +1,5 @@
-"""python manage.py export_project --project 23 --output nunavik.zip [--profile full|gbif] [--format dwca|json]
-[--metadata FILE]"""
+"""python manage.py export_project --project 23 --output nunavik.zip [--profile full|gbif]
+[--format dwca|json|camtrap-dp] [--metadata FILE]"""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from ami.main.models import Project
-from dwca_port.export import ExportError, export_project
+from dwca_port.export import FORMATS, ExportError, export_project
 
 
 def find_project(reference: str):
@@ -35,7 +35,12 @@ class Command(BaseCommand):
             help="full: everything, to move a project between instances (default); "
             "gbif: only what GBIF and an IPT accept.",
         )
-        parser.add_argument("--format", choices=["dwca", "json"], default="dwca", help="Default dwca.")
+        parser.add_argument(
+            "--format",
+            choices=FORMATS,
+            default="dwca",
+            help="Default dwca; camtrap-dp: a Camtrap DP package (a zip, or a folder when --output ends with /).",
+        )
         parser.add_argument(
             "--metadata", metavar="FILE", help="YAML file of additions to eml.xml (docs/publishing.md)."
         )
@@ -62,6 +67,8 @@ class Command(BaseCommand):
             f"[{summary.profile} profile] in {summary.seconds:.1f} s"
         )
         for table in summary.tables:
-            size = f" {table.bytes:>14,} bytes" if options["format"] == "dwca" else ""
+            size = f" {table.bytes:>14,} bytes" if options["format"] != "json" else ""
             self.stdout.write(f"  {table.file:<52} {table.rows:>10,} rows{size}")
         self.stdout.write(f"  {'total':<52} {summary.rows:>10,} rows")
+        for warning in summary.warnings:
+            self.stdout.write(f"  note: {warning}")
