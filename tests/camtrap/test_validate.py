@@ -134,3 +134,14 @@ def test_the_command_checks_a_package(tmp_path, capsys):
     assert refused.value.returncode == 1
     out = capsys.readouterr().out
     assert "media.csv" in out and "(deploymentID)" in out
+
+
+def test_a_zip_with_an_unsafe_member_is_refused_before_anything_is_extracted(tmp_path):
+    path = tmp_path / "evil.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for file in EXAMPLE.iterdir():
+            archive.write(file, file.name)
+        archive.writestr("../outside.csv", "x\n")
+    report = validate_package(path)
+    assert not report.ok and len(report.findings) == 1
+    assert not (tmp_path.parent / "outside.csv").exists()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import shutil
 import tempfile
 import zipfile
 from collections import Counter
@@ -27,6 +28,7 @@ from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
+from dwca_port.archive import ArchiveError, open_archive
 from dwca_port.findings import Finding, Report, Severity
 from dwca_port.formats.camtrap_dp.writer import DESCRIPTOR
 from dwca_port.schemas import SCHEMA_DIR
@@ -185,18 +187,19 @@ def _table_finding(file: str, error) -> Finding:
 @contextlib.contextmanager
 def _package_folder(path: Path) -> Iterator[Path]:
     """The package's folder: the folder itself, or a zip's members extracted to a temporary one
-    (only datapackage.json and plain relative names: frictionless reads files)."""
+    through the safe zip reader (dwca_port/archive.py: names, links, bombs), since frictionless
+    reads files."""
     if path.is_dir():
         yield path
         return
-    with tempfile.TemporaryDirectory(prefix="camtrap-dp-") as temporary, zipfile.ZipFile(path) as archive:
-        for info in archive.infolist():
-            if not info.is_dir() and _safe(info.filename):
-                target = Path(temporary) / info.filename
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(info) as source, target.open("wb") as sink:
-                    while block := source.read(1 << 20):
-                        sink.write(block)
+    with tempfile.TemporaryDirectory(prefix="camtrap-dp-") as temporary, open_archive(path) as archive:
+        for name in archive.names:
+            if name.endswith("/"):
+                continue
+            target = Path(temporary) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(name) as source, target.open("wb") as sink:
+                shutil.copyfileobj(source, sink, 1 << 20)
         yield Path(temporary)
 
 
@@ -207,28 +210,35 @@ def validate_package(path: str | Path) -> Report:
     if not is_package(path):
         report.add(_finding("CAMTRAP_NOT_A_PACKAGE", f"{path} holds no {DESCRIPTOR}", file=str(path)))
         return report
-    with _package_folder(path) as folder:
-        descriptor_path = folder / DESCRIPTOR
-        if descriptor_path.stat().st_size > MAX_DESCRIPTOR_BYTES:
-            report.add(_finding("CAMTRAP_DESCRIPTOR", f"larger than {MAX_DESCRIPTOR_BYTES:,} bytes"))
-            return report
-        try:
-            descriptor = _load(descriptor_path)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            report.add(_finding("CAMTRAP_DESCRIPTOR", f"not JSON: {error}"))
-            return report
-        if not isinstance(descriptor, dict):
-            report.add(_finding("CAMTRAP_DESCRIPTOR", "not a JSON object"))
-            return report
-        for finding in check_descriptor(descriptor):
-            report.add(finding)
-        resources, findings = _table_schemas(descriptor)
-        for finding in findings:
-            report.add(finding)
-        headers = check_headers(folder, resources)
-        for finding in headers:
-            report.add(finding)
-        if resources and not headers:
-            for finding in check_tables(folder, resources):
-                report.add(finding)
+    try:
+        with _package_folder(path) as folder:
+            _check_folder(folder, report)
+    except ArchiveError as error:
+        report.add(error.finding)
     return report
+
+
+def _check_folder(folder: Path, report: Report) -> None:
+    descriptor_path = folder / DESCRIPTOR
+    if descriptor_path.stat().st_size > MAX_DESCRIPTOR_BYTES:
+        report.add(_finding("CAMTRAP_DESCRIPTOR", f"larger than {MAX_DESCRIPTOR_BYTES:,} bytes"))
+        return
+    try:
+        descriptor = _load(descriptor_path)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        report.add(_finding("CAMTRAP_DESCRIPTOR", f"not JSON: {error}"))
+        return
+    if not isinstance(descriptor, dict):
+        report.add(_finding("CAMTRAP_DESCRIPTOR", "not a JSON object"))
+        return
+    for finding in check_descriptor(descriptor):
+        report.add(finding)
+    resources, findings = _table_schemas(descriptor)
+    for finding in findings:
+        report.add(finding)
+    headers = check_headers(folder, resources)
+    for finding in headers:
+        report.add(finding)
+    if resources and not headers:
+        for finding in check_tables(folder, resources):
+            report.add(finding)
