@@ -13,7 +13,10 @@ classification per detection), then, each step in its own spawned process so tha
 3. PostgreSQL's own `COPY (SELECT ...) TO STDOUT (FORMAT csv)` of the same rows of the four big
    tables (source images, occurrences, detections, classifications, with joins for the UUIDs of
    their foreign keys, ordered by UUID), written to files: the ceiling;
-4. manage.py dumpdata (JSON) of the same four models on a subset (--dump-images source images
+4. export_project(project, path, format="camtrap-dp", validate=False): the Camtrap DP package
+   of the same project (docs/camtrap-dp.md), its rows per second against COPY's and its peak
+   RSS; with --camtrap-validate its offline check (frictionless) is timed too;
+5. manage.py dumpdata (JSON) of the same four models on a subset (--dump-images source images
    and their detections, classifications and occurrences), extrapolated to the whole project.
 
 With --scale the same is first run at 1/10 of the size, to show whether peak memory stays flat
@@ -51,6 +54,9 @@ def parse_args(argv=None):
         help="source images in the dumpdata subset (with their detections, classifications, occurrences)",
     )
     parser.add_argument("--cprofile", action="store_true", help="profile the export step and print the top costs")
+    parser.add_argument(
+        "--camtrap-validate", action="store_true", help="also time the Camtrap DP package's check (frictionless)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database (default: drop it at the end)")
     parser.add_argument("--database", default=DATABASE, help="scratch database name (must start with bench_)")
     args = parser.parse_args(argv)
@@ -65,6 +71,37 @@ seed = common.seed_project
 export = common.export_archive
 validate = common.validate_step
 profile_text = common.profile_text
+
+
+def export_camtrap(url: str, project_id: int, path: str) -> dict:
+    """The Camtrap DP package of the project (a step, in its own process)."""
+    import time
+
+    from ami.main.models import Project
+    from dwca_port.export import export_project
+
+    started = time.perf_counter()
+    summary = export_project(Project.objects.get(pk=project_id), path, format="camtrap-dp", validate=False)
+    return {
+        "seconds": time.perf_counter() - started,
+        "rows": summary.rows,
+        "bytes": Path(path).stat().st_size,
+        "tables": {t.file: t.rows for t in summary.tables},
+    }
+
+
+def validate_camtrap(url: str, path: str) -> dict:
+    import time
+
+    from dwca_port.formats.camtrap_dp.validate import validate_package
+
+    started = time.perf_counter()
+    report = validate_package(path)
+    return {
+        "seconds": time.perf_counter() - started,
+        "ok": report.ok,
+        "blocking": [str(f) for f in report.blocking[:5]],
+    }
 
 
 # -- the parent ---------------------------------------------------------------------------------------------
@@ -106,6 +143,21 @@ def run_size(args, images: int, detections: int, occurrences: int) -> dict:
         f"COPY TO: {copied['seconds']:.1f} s, {copied['rows']:,} rows, {copied['bytes'] / 1e6:.1f} MB, peak RSS "
         f"{copied['rss']:.0f} MB"
     )
+    package = workdir / f"camtrap-dp-{images}.zip"
+    package.unlink(missing_ok=True)
+    camtrap = common.in_fresh_process(export_camtrap, url, project, str(package))
+    say(
+        f"Camtrap DP export (validate=False): {camtrap['seconds']:.1f} s, {camtrap['rows']:,} rows "
+        f"{camtrap['tables']}, "
+        f"{camtrap['bytes'] / 1e6:.1f} MB, peak RSS {camtrap['rss']:.0f} MB"
+    )
+    if args.camtrap_validate:
+        checked_package = common.in_fresh_process(validate_camtrap, str(url), str(package))
+        camtrap["validate"] = checked_package
+        say(
+            f"Camtrap DP check: {checked_package['seconds']:.1f} s, ok={checked_package['ok']} "
+            f"{checked_package['blocking']}, peak RSS {checked_package['rss']:.0f} MB"
+        )
     dumped = common.in_fresh_process(
         common.dumpdata_subset, url, project, min(args.dump_images, images), str(workdir / f"dumpdata-{images}")
     )
@@ -124,6 +176,7 @@ def run_size(args, images: int, detections: int, occurrences: int) -> dict:
         "validate": checked,
         "copy": copied,
         "dump": dumped,
+        "camtrap": camtrap,
         "seed": seeded,
         "archive": str(archive),
     }
@@ -172,6 +225,13 @@ def report(results: list[dict]) -> None:
             f"(target >= 0.5: {'met' if all_vs_copy >= 0.5 else 'NOT met'}); {same_vs_copy:.2f} counting only the four "
             f"tables COPY writes; with validation {r['archive_rows'] / (e['seconds'] + v['seconds']) / copy_rate:.2f}"
         )
+        k = r["camtrap"]
+        camtrap_rate = k["rows"] / k["seconds"]
+        print(
+            f"Camtrap DP package (validate=False): {k['seconds']:.1f} s, {camtrap_rate:,.0f} rows/s = "
+            f"{camtrap_rate / copy_rate:.2f} of COPY's rate; {k['bytes'] / 1e6:.1f} MB; peak RSS {k['rss']:.0f} MB"
+            + (f"; its check {k['validate']['seconds']:.1f} s" if "validate" in k else "")
+        )
         all_vs_dump, same_vs_dump = export_rate_all / dump_rate, export_rate_same / dump_rate
         print(
             f"export / dumpdata, rows per second: {all_vs_dump:.1f}x counting every row the export writes "
@@ -188,6 +248,11 @@ def report(results: list[dict]) -> None:
             f"target flat: {'met' if ratio < 1.25 else 'NOT met'}); validation {small['validate']['rss']:.0f} -> "
             f"{big['validate']['rss']:.0f} MB ({vratio:.2f}x: it holds 16 bytes per identifier to check uniqueness "
             f"and references)"
+        )
+        kratio = big["camtrap"]["rss"] / small["camtrap"]["rss"]
+        print(
+            f"peak RSS at 10x, Camtrap DP export: {small['camtrap']['rss']:.0f} -> {big['camtrap']['rss']:.0f} MB "
+            f"({kratio:.2f}x, target flat: {'met' if kratio < 1.25 else 'NOT met'})"
         )
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from dwca_port.camtrap_export import PROFILE as CAMTRAP_DP
+from dwca_port.camtrap_export import PackageError, write_package
 from dwca_port.eml.additions import MetadataError, read_additions
 from dwca_port.findings import Report, Severity
 from dwca_port.formats import TableSummary
@@ -31,8 +33,9 @@ from dwca_port.tables import FULL, GBIF_PROFILE, tables_for_profile
 from dwca_port.tables.context import ExportContext
 from dwca_port.validate import validate_archive
 
-FORMATS = ("dwca", "json")
-EXTENSIONS = {".zip": "dwca", ".json": "json"}  # what an output name's extension says of its format
+FORMATS = ("dwca", "json", CAMTRAP_DP)
+# What an output name's extension says of its format (the first, when --format is not given).
+EXTENSIONS = {".zip": ("dwca", CAMTRAP_DP), ".json": ("json",)}
 
 
 class ExportError(Exception):
@@ -58,14 +61,14 @@ def format_for(output: str | os.PathLike, format: str | None) -> tuple[str, str]
     extension = Path(output).suffix.lower()
     implied = EXTENSIONS.get(extension)
     if format is not None:
-        if implied is not None and implied != format:
+        if implied is not None and format not in implied:
             raise ExportError(
-                f"{output}: the extension {extension} means --format {implied}, not --format {format}; "
+                f"{output}: the extension {extension} means --format {' or '.join(implied)}, not --format {format}; "
                 f"rename the output or drop --format"
             )
         return format, "as asked"
     if implied is not None:
-        return implied, f"inferred from the {extension} extension"
+        return implied[0], f"inferred from the {extension} extension"
     return "dwca", "the default"
 
 
@@ -91,9 +94,13 @@ def export_project(
 
     `subset` narrows the archive to some deployments, dates or a capture set (dwca_port/subset.py)."""
     started = time.monotonic()
-    output = Path(output)
     if format not in FORMATS:
         raise ExportError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    if format == CAMTRAP_DP:
+        if subset is not None and not subset.is_whole():
+            raise ExportError("a partial export is written as a Darwin Core Archive only; drop --format camtrap-dp")
+        return _camtrap_dp(project, output, progress, validate, in_sql, metadata, started)
+    output = Path(output)
     if format == "json" and profile != FULL:
         raise ExportError("the JSON form is the full profile only; drop --profile gbif")
     try:
@@ -140,6 +147,17 @@ def snapshot():
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
+
+
+def _camtrap_dp(project, output, progress, validate, in_sql, metadata, started) -> ExportSummary:
+    """A Camtrap DP package (dwca_port/camtrap_export.py): a zip, or a folder when `output` ends with "/"."""
+    try:
+        additions = read_additions(metadata) if metadata is not None else None
+        in_sql = is_postgresql() if in_sql is None else in_sql
+        path, tables, warnings = write_package(project, output, progress.say, additions, in_sql, validate)
+    except (MetadataError, PackageError) as error:
+        raise ExportError(str(error)) from None
+    return ExportSummary(path, CAMTRAP_DP, tables, time.monotonic() - started, warnings)
 
 
 def _validate(path: Path, profile: str, progress: Progress) -> None:

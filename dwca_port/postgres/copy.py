@@ -43,15 +43,21 @@ def export_session():
 
 
 def copy_rows(
-    statement: tuple[str, list], stream: BinaryIO, progress: Callable[[int], None] | None = None, every: int = 100_000
+    statement: tuple[str, list],
+    stream: BinaryIO,
+    progress: Callable[[int], None] | None = None,
+    every: int = 100_000,
+    delimiter: str = "\t",
 ) -> int:
-    """Stream the rows of `statement` into `stream` as tab-separated CSV; returns the row count.
+    """Stream the rows of `statement` into `stream` as CSV separated by `delimiter` (TAB: the
+    archive's; a comma: Camtrap DP's); returns the row count.
     `progress(rows)` is called every `every` rows (libpq hands over one row per message).
 
     Straight through libpq (psycopg's Copy object costs a few microseconds per row in Python,
     which competes for the CPU with the server and with zlib)."""
     sql, params = statement
-    copy_sql = f"COPY ({sql}) TO STDOUT (FORMAT csv, DELIMITER E'\\t', QUOTE '\"', NULL '')"
+    separator = {"\t": "E'\\t'", ",": "','"}[delimiter]
+    copy_sql = f"COPY ({sql}) TO STDOUT (FORMAT csv, DELIMITER {separator}, QUOTE '\"', NULL '')"
     connection.ensure_connection()
     raw = connection.connection
     query = psycopg.ClientCursor(raw).mogrify(copy_sql, params)  # (params: always a list, so %% means %)

@@ -59,7 +59,7 @@ def _rest_collection(project) -> SourceImageCollection:
 
 def _import(path, on_conflict="error"):
     options = ImportOptions(on_conflict=on_conflict, create_missing_users=True)
-    return import_project(path, options, progress=None)
+    return import_project(path, options)
 
 
 def _selections(project):

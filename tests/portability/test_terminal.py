@@ -253,8 +253,8 @@ def test_ctrl_c_during_an_import_says_so_in_one_line_and_changes_nothing(scratch
     ("name", "given", "refusal"),
     [
         ("x.json", "dwca", "the extension .json means --format json, not --format dwca"),
-        ("x.zip", "json", "the extension .zip means --format dwca, not --format json"),
-        ("x.ZIP", "json", "the extension .zip means --format dwca, not --format json"),
+        ("x.zip", "json", "the extension .zip means --format dwca or camtrap-dp, not --format json"),
+        ("x.ZIP", "json", "the extension .zip means --format dwca or camtrap-dp, not --format json"),
     ],
 )
 def test_an_output_name_contradicting_the_format_is_refused(scratch, tmp_path, name, given, refusal):

@@ -1,5 +1,6 @@
-"""python manage.py export_project --project 23 --output nunavik.zip [--profile full|gbif] [--format dwca|json]
-[--metadata FILE] [--deployments ID,ID] [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--collection ID]
+"""python manage.py export_project --project 23 --output nunavik.zip [--profile full|gbif]
+[--format dwca|json|camtrap-dp] [--metadata FILE]
+[--deployments ID,ID] [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--collection ID]
 [--background [--user EMAIL]]
 --output storage:NAME writes through Django's storage (local folder or S3); --background enqueues
 the export as a job on a Celery worker, which always writes to the storage."""
@@ -50,8 +51,8 @@ class Command(LongCommand):
         parser.add_argument(
             "--format",
             choices=FORMATS,
-            help="Default: the output's extension says (.zip dwca, .json json), else dwca. "
-            "An extension that says another format is refused.",
+            help="Default: the output's extension says (.zip dwca, .json json), else dwca; camtrap-dp: a Camtrap DP "
+            "package (a zip, or a folder when --output ends with /). An extension that says another format is refused.",
         )
         parser.add_argument(
             "--metadata", metavar="FILE", help="YAML file of additions to eml.xml (docs/publishing.md)."
@@ -109,6 +110,8 @@ class Command(LongCommand):
         if not subset.is_whole():
             self.stdout.write(f"  partial: {subset.describe()}")
         for table in summary.tables:
-            size = f" {number(table.bytes):>14} bytes" if format == "dwca" else ""
+            size = f" {number(table.bytes):>14} bytes" if format != "json" else ""
             self.stdout.write(f"  {table.file:<52} {number(table.rows):>10} rows{size}")
         self.stdout.write(f"  {'total':<52} {number(summary.rows):>10} rows")
+        for warning in summary.warnings:
+            self.stdout.write(f"  note: {warning}")

@@ -1,5 +1,8 @@
 """python manage.py validate_archive ARCHIVE [--profile gbif|full] [--json]
 
+ARCHIVE may also be a Camtrap DP package (a zip or a folder holding datapackage.json): it is
+checked against the standard instead (dwca_port/formats/camtrap_dp/validate.py).
+
 Exit status: 0 when nothing blocks, 1 when a blocking finding (or an unreadable archive) is
 reported, 2 on a usage error or a failure of the validator itself.
 """
@@ -11,13 +14,14 @@ import json
 from django.core.management.base import CommandError
 
 from dwca_port.findings import Report
+from dwca_port.formats.camtrap_dp.validate import is_package, validate_package
 from dwca_port.management.long_command import LongCommand
 from dwca_port.tables import PROFILES
 from dwca_port.validate import validate_archive
 
 
 class Command(LongCommand):
-    help = "Check a Darwin Core Archive against the validator checklist (docs/validation.md)."
+    help = "Check a Darwin Core Archive (docs/validation.md) or a Camtrap DP package (docs/camtrap-dp.md)."
 
     def add_arguments(self, parser):
         parser.add_argument("archive", help="path of the archive (.zip)")
@@ -30,7 +34,11 @@ class Command(LongCommand):
         try:
             progress = self.progress(options)
             try:
-                report = validate_archive(path, profile=options["profile"], progress=progress)
+                report = (
+                    validate_package(path)
+                    if is_package(path)
+                    else validate_archive(path, profile=options["profile"], progress=progress)
+                )
             finally:
                 progress.finish()
         except Exception as error:  # a bug in the validator: say so in one line, never a traceback
