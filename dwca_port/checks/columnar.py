@@ -27,7 +27,6 @@ import tempfile
 from collections.abc import Sequence
 
 from dwca_port.archive import Archive, ArchiveError, configured
-from dwca_port.checks.identifiers import IdentifierSet
 from dwca_port.checks.integrity import plan_references
 from dwca_port.checks.rows import RowChecks
 from dwca_port.checks.syntax import UUID_PATTERN
@@ -63,12 +62,13 @@ def prove_clean(archive: Archive, checks: Sequence[RowChecks], declarations: dic
     except ImportError:  # the precise reader needs nothing more than Python
         return False
     with tempfile.TemporaryDirectory(prefix="dwca-validate-") as scratch:
-        connection = duckdb.connect(os.path.join(scratch, "check.duckdb"))
+        connection = duckdb.connect(":memory:")  # past the memory limit, its blocks go to the scratch directory
         reports = [(check, check.report) for check in checks]
         try:
             connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             connection.execute(f"SET temp_directory = '{scratch}'")
             connection.execute("SET preserve_insertion_order = false")
+            connection.execute("SET enable_progress_bar = false")
             for check in checks:
                 check.report = _refuse  # any finding of a rule: not proven
                 _load(connection, archive, check, scratch)
@@ -230,39 +230,43 @@ def _keys(connection, checks: Sequence[RowChecks], declarations: dict[str, Table
     """Identifiers present, canonical and unique; media pairs unique; every reference found."""
     sources: dict[int, tuple[str, str]] = {}  # id(IdentifierSet) -> (table, column)
     for check in checks:
-        name = f"t{check.position}"
+        name, counts = f"t{check.position}", []
         for identity in check.identities:
             column = f"c{identity.index}"
             sources[id(check.state.identifier_sets[(check.position, identity.index)])] = (name, column)
-            empty, odd, total, distinct = connection.execute(
-                f"SELECT count(*) FILTER (WHERE {column} = ''), count(*) FILTER (WHERE {column} <> '' AND NOT "
-                f"{_canonical(column)}), count(*) FILTER (WHERE {column} <> ''), count(DISTINCT lower({column})) "
-                f"FILTER (WHERE {column} <> '') FROM {name}"
-            ).fetchone()
-            if (empty and identity.empty) or odd or (identity.unique and distinct != total):
-                raise NotProven
+            if identity.empty:
+                counts.append(f"count(*) FILTER (WHERE {column} = '')")
+            counts.append(f"count(*) FILTER (WHERE {column} <> '' AND NOT {_canonical(column)})")
+            if identity.unique:
+                counts.append(
+                    f"count(*) FILTER (WHERE {column} <> '') - count(DISTINCT lower({column})) "
+                    f"FILTER (WHERE {column} <> '')"
+                )
         if check.media_pair_sql:
             holder, media = check.media_pair_sql
-            total, distinct = connection.execute(
-                f"SELECT count(*), count(DISTINCT {holder} || '\x1f' || {media}) FROM {name}"
-            ).fetchone()
-            if total != distinct:
-                raise NotProven
+            counts.append(f"count(*) - count(DISTINCT {holder} || '\x1f' || {media})")
+        if counts and any(connection.execute(f"SELECT {', '.join(counts)} FROM {name}").fetchone()):
+            raise NotProven
+    keys: dict[tuple[int, ...], str] = {}  # the identifier sets a reference may match -> their keys' table
     for position, references in plan_references(list(checks), declarations).items():
         name = f"t{position}"
         for reference in references:
             column = f"c{reference.index}"
-            targets = [_target(sources, target) for target in reference.targets]
-            keys = " UNION ALL ".join(f"SELECT lower({c}) AS k FROM {t} WHERE {c} <> ''" for t, c in targets)
-            found = f"lower({column}) IN ({keys})" if keys else "false"
-            (missing,) = connection.execute(
-                f"SELECT count(*) FROM {name} WHERE {column} <> '' AND NOT ({_canonical(column)} AND {found})"
-            ).fetchone()
-            if missing:
+            targets = tuple(id(target) for target in reference.targets)
+            if not targets or any(target not in sources for target in targets):
                 raise NotProven
-
-
-def _target(sources: dict[int, tuple[str, str]], identifiers: IdentifierSet) -> tuple[str, str]:
-    if id(identifiers) not in sources:
-        raise NotProven
-    return sources[id(identifiers)]
+            if targets not in keys:
+                keys[targets] = f"k{len(keys)}"
+                union = " UNION ".join(
+                    f"SELECT lower({c}) AS k FROM {t} WHERE {c} <> ''" for t, c in (sources[key] for key in targets)
+                )
+                connection.execute(f"CREATE TABLE {keys[targets]} AS {union}")
+            (missing,) = connection.execute(
+                f"SELECT count(*) FROM {name} ANTI JOIN {keys[targets]} ON lower({name}.{column}) = {keys[targets]}.k "
+                f"WHERE {name}.{column} <> ''"
+            ).fetchone()
+            (odd,) = connection.execute(
+                f"SELECT count(*) FROM {name} WHERE {column} <> '' AND NOT {_canonical(column)}"
+            ).fetchone()
+            if missing or odd:
+                raise NotProven
