@@ -152,7 +152,7 @@ class StageClock:
         self._current = None
 
 
-def export_archive(url: str, project_id: int, path: str, cprofile: bool) -> dict:
+def export_archive(url: str, project_id: int, path: str, cprofile: bool, validate: bool = False) -> dict:
     from ami.main.models import Project
     from dwca_port.export import export_project
 
@@ -165,7 +165,7 @@ def export_archive(url: str, project_id: int, path: str, cprofile: bool) -> dict
         profiler.enable()
     progress = StageClock()  # one stage per table: per-table times
     started = time.perf_counter()
-    summary = export_project(project, path, "full", progress=progress, validate=False)
+    summary = export_project(project, path, "full", progress=progress, validate=validate)
     seconds = time.perf_counter() - started
     ends = progress.ends
     table_seconds, previous = {}, 0.0
@@ -200,14 +200,17 @@ def profile_text(profiler, dump: str, top: int = 30) -> str:
     return out.getvalue()
 
 
-def validate_step(url: str, path: str) -> dict:
+def validate_step(url: str, path: str, columnar: bool | None = None) -> dict:
+    """validate_archive on its own: the default (columnar=None: the fast path past its threshold), or
+    columnar=False, the precise line-by-line reader alone (what every validation ran before)."""
     from dwca_port.validate import validate_archive
 
     started = time.perf_counter()
-    report = validate_archive(path, profile="full")
+    report = validate_archive(path, profile="full", columnar=columnar)
     return {
         "seconds": time.perf_counter() - started,
         "ok": report.ok,
+        "columnar": report.columnar,
         "blocking": [str(f) for f in report.blocking[:5]],
     }
 

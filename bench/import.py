@@ -67,7 +67,7 @@ def parse_args(argv=None):
 # -- steps, each in a fresh process -----------------------------------------------------------------
 
 
-def do_import(url: str, archive: str, cprofile: bool) -> dict:
+def do_import(url: str, archive: str, cprofile: bool, validate: bool = False) -> dict:
     from dwca_port.importer import ImportOptions, import_project
 
     profiler = None
@@ -78,7 +78,7 @@ def do_import(url: str, archive: str, cprofile: bool) -> dict:
         profiler.enable()
     progress = common.StageClock()  # when staging, writing and the caches ended
     started = time.perf_counter()
-    report = import_project(archive, ImportOptions(create_missing_users=True, validate=False), progress=progress)
+    report = import_project(archive, ImportOptions(create_missing_users=True, validate=validate), progress=progress)
     seconds = time.perf_counter() - started
     if profiler:
         profiler.disable()
@@ -219,6 +219,12 @@ def run_size(args, images: int, detections: int, occurrences: int) -> dict:
         print(imported["profile"])
     checked = common.in_fresh_process(validate, url, str(archive))
     say(f"validate_archive: {checked['seconds']:.1f} s ok={checked['ok']}, peak RSS {checked['rss']:.0f} MB")
+    # the default path (validation on, as users run it), into a database of its own
+    default_url = common.recreate_database(args.database + "_default")
+    common.in_fresh_process(common.migrate, default_url)
+    default = common.in_fresh_process(do_import, default_url, str(archive), False, True)
+    common.drop_database(args.database + "_default")
+    say(f"import (default: validation on): {default['seconds']:.1f} s, peak RSS {default['rss']:.0f} MB")
     copied = common.in_fresh_process(copy_in, url, imported["project"], str(common.WORKDIR / f"copy-in-{images}"))
     say(
         f"COPY FROM: {copied['seconds']:.1f} s, {copied['rows']:,} rows {copied['per']}, peak RSS {copied['rss']:.0f} "
@@ -235,6 +241,7 @@ def run_size(args, images: int, detections: int, occurrences: int) -> dict:
         "images": images,
         "import": imported,
         "validate": checked,
+        "default": default,
         "copy": copied,
         "load": loaded,
         "big_rows": sum(imported["big_rows"].values()),
@@ -274,6 +281,15 @@ def report(results: list[dict]) -> None:
             f"| loaddata JSON, subset of {d['rows']:,} rows | {d['seconds']:.1f} s, extrapolated to all: "
             f"**{r['big_rows'] / load_rate:.0f} s** "
             f"(extrapolated) | {load_rate:,.0f} | {d['rss']:.0f} MB |"
+        )
+        default = r["big_rows"] / r["default"]["seconds"]
+        print(
+            f"| **import_project, default (validation on)** | {r['default']['seconds']:.1f} s | {default:,.0f} (same "
+            f"rows) | {r['default']['rss']:.0f} MB |"
+        )
+        print(
+            f"\ndefault import (validation on): {default / copy_rate:.2f}x COPY FROM (goal >= 0.4), "
+            f"{default / load_rate:.1f}x loaddata (goal >= 15), four big tables' rows"
         )
         print(
             f"\nimport / COPY = {same / copy_rate:.3f} (target >= 0.25: "

@@ -61,6 +61,7 @@ class Finding:
 @dataclass
 class Report:
     findings: list[Finding] = field(default_factory=list)
+    columnar: bool = False  # the data files were proven clean set-wise (dwca_port/checks/columnar.py)
 
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)

@@ -168,6 +168,17 @@ def split_quoted(text: str, delimiter: str, quote: str) -> list[str]:
             return values
 
 
+def split_complete(text: str, delimiter: str, quote: str) -> list[str] | None:
+    """split_quoted, or None while a quoted value is still open at the end of `text` (it goes on
+    on the next line); a quoting error raises ValueError."""
+    try:
+        return split_quoted(text, delimiter, quote)
+    except _Incomplete:
+        return None
+    except _QuotingError as error:
+        raise ValueError(str(error)) from None
+
+
 class TableReader:
     """Streams the records of one data file, checking the text format as it goes.
 

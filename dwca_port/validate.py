@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from dwca_port.archive import MAX_XML_BYTES, Archive, ArchiveError, configured, open_archive
 from dwca_port.checks.collector import FindingCollector
+from dwca_port.checks.columnar import prove_clean
 from dwca_port.checks.container import (
     META_XML,
     layout_findings,
@@ -36,6 +37,10 @@ from dwca_port.progress import SILENT, Progress
 from dwca_port.tables import ANTENNA, FULL, GBIF_PROFILE, PROFILES, Table, all_tables
 from dwca_port.tabular import MAX_COLUMNS, TableReader, TabularError
 
+# Uncompressed bytes of data files from which the columnar fast path is tried first (measured in
+# docs/benchmarks.md: below it, DuckDB's set-up costs more than the precise reader takes).
+COLUMNAR_ABOVE_BYTES = 8_000_000
+
 
 def registry_tables() -> tuple[Table, ...]:
     """The toolkit's table declarations."""
@@ -52,9 +57,13 @@ def validate_archive(
     profile: str | None = None,
     tables: Sequence[Table] | None = None,
     progress: Progress = SILENT,
+    columnar: bool | None = None,
 ) -> Report:
     """Check an archive (a path, or the bytes of a zip); the report's `ok` is False on any blocking finding.
-    `progress` hears one stage, "validate", in bytes of the data files (both passes)."""
+
+    `progress` hears one stage, "validate", in bytes of the data files (both passes).
+    `columnar`: try the columnar fast path first (True), never (False), or when the data files pass
+    DWCA_COLUMNAR_ABOVE_BYTES (None). The findings are the same either way."""
     if profile is not None and profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
     collector = FindingCollector()
@@ -65,14 +74,21 @@ def validate_archive(
         return collector.finish()
     with archive:
         try:
-            _validate(archive, profile, registry_tables() if tables is None else tuple(tables), collector, progress)
+            _validate(
+                archive, profile, registry_tables() if tables is None else tuple(tables), collector, progress, columnar
+            )
         except ArchiveError as error:  # a member turned out damaged or unsafe while being read
             collector.add(error.finding)
     return collector.finish()
 
 
 def _validate(
-    archive: Archive, profile: str | None, tables: tuple[Table, ...], collector: FindingCollector, progress: Progress
+    archive: Archive,
+    profile: str | None,
+    tables: tuple[Table, ...],
+    collector: FindingCollector,
+    progress: Progress,
+    columnar: bool | None,
 ) -> None:
     missing = meta_xml_missing(archive)
     if missing:
@@ -108,7 +124,37 @@ def _validate(
         for position, table in enumerate(descriptor.tables)
         if _readable(archive, table, descriptor, collector)
     ]
-    progress.stage("validate", 2 * sum(archive.size(check.table.file) for check in checks), "bytes")
+    total = sum(archive.size(check.table.file) for check in checks)
+    progress.stage("validate", 2 * total, "bytes")
+    # proven clean, the data files hold no finding: the precise passes would report none either
+    collector.report.columnar = _columnar(total, columnar) and prove_clean(archive, checks, declarations)
+    if collector.report.columnar:
+        progress.advance(2 * total)
+    else:
+        _precise_passes(archive, checks, declarations, collector, progress)
+
+    if metadata is not None:
+        collector.extend(coverage_findings(metadata, eml_member, state.has_coordinates, state.has_dates))
+
+
+def _columnar(size: int, columnar: bool | None) -> bool:
+    """Whether to try the columnar fast path first: asked for, or data files past the threshold."""
+    if columnar is not None:
+        return columnar
+    return size >= configured("COLUMNAR_ABOVE_BYTES", COLUMNAR_ABOVE_BYTES)
+
+
+def _precise_passes(
+    archive: Archive,
+    checks: list[RowChecks],
+    declarations: dict[str, Table],
+    collector: FindingCollector,
+    progress: Progress,
+) -> None:
+    """Two streaming passes, line by line: rows and identifier sets, then references and repeats."""
+    state = checks[0].state if checks else None
+    if state is None:
+        return
     complete = set()
     for check in checks:
         if _first_pass(archive, check, collector):
@@ -125,9 +171,6 @@ def _validate(
         if check.position in complete and second.needed:
             _second_pass(archive, check, second, collector)
         progress.advance(archive.size(check.table.file))
-
-    if metadata is not None:
-        collector.extend(coverage_findings(metadata, eml_member, state.has_coordinates, state.has_dates))
 
 
 def _readable(archive: Archive, table, descriptor: ArchiveDescriptor, collector: FindingCollector) -> bool:
@@ -170,7 +213,7 @@ def _first_pass(archive: Archive, check: RowChecks, collector: FindingCollector)
             reader = TableReader(stream, table.dialect, member=table.file, width=table.width, on_finding=collector.add)
             header = reader.read_header()
             if header is not None:
-                _check_header_names(header, check, collector)
+                check.check_header(header)
             for line, values in reader:
                 check.check(line, values)
     except (TabularError, ArchiveError) as error:
@@ -188,24 +231,3 @@ def _second_pass(archive: Archive, check: RowChecks, second: SecondPass, collect
         second.finish()
     except (TabularError, ArchiveError) as error:  # already reported by the first pass
         collector.add(error.finding)
-
-
-def _check_header_names(header: list[str], check: RowChecks, collector: FindingCollector) -> None:
-    """Item 19 (advisory): header cells name the mapped terms."""
-    for term, index in check.indexes.items():
-        if index < len(header) and index != check.table.id_index:
-            expected = term.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-            if header[index] != expected:
-                collector.add(
-                    Finding(
-                        19,
-                        "HEADER_NAME_MISMATCH",
-                        Severity.WARNING,
-                        f"header {header[index]!r} does not name the mapped term {expected}",
-                        file=check.table.file,
-                        line=1,
-                        column=index + 1,
-                        term=term,
-                    )
-                )
-                return

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from dwca_port.checks.definitions import Definition, vocabulary
 from dwca_port.checks.identifiers import IdentifierSet
-from dwca_port.checks.syntax import kind_parser, parse_event_date, parse_mime_type
+from dwca_port.checks.syntax import kind_parser, parse_event_date, parse_mime_type, sql_shape
 from dwca_port.eml import DatasetMetadata, parse_licence
 from dwca_port.eml.checks import EMAIL
 from dwca_port.findings import Finding, Severity
@@ -92,6 +92,21 @@ _UNIT_SEPARATOR = "\x1f"
 Rule = Callable[[int, list[str]], None]
 
 
+@dataclass(frozen=True)
+class RuleShape:
+    """What the columnar fast path (checks/columnar.py) must know of a rule to run it set-wise: the
+    columns it reads (None: every column) and, when there is one, an SQL condition (over columns
+    c0, c1, ... and the raw line `line`) that holds only on rows the rule passes silently."""
+
+    reads: tuple[int, ...] | None
+    passes: str | None = None
+    collects: bool = False  # gathers keys for a later check instead of reporting (media pairs)
+
+
+def sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def short(value: str, limit: int = 60) -> str:
     return repr(value if len(value) <= limit else value[:limit] + "...")
 
@@ -144,6 +159,8 @@ class RowChecks:
         self.state = state
         self.report = report
         self.rules: list[Rule] = []
+        self.shapes: list[tuple[Rule, RuleShape]] = []  # the same rules, with what the fast path needs
+        self.media_pair_sql: tuple[str, str] | None = None  # (holder, media) of item 31, as SQL
         self.identities: list[Identity] = []
         self.indexes = {f.term: f.index for f in table.fields if f.term and f.index is not None}
         self._defaults = {f.term: f.default for f in table.fields if f.term and f.default is not None}
@@ -181,6 +198,24 @@ class RowChecks:
             return lambda values: values[index] or default
         return lambda values: values[index]
 
+    def add_rule(self, rule: Rule, reads: tuple[int, ...] | None, passes: str | None = None, collects=False) -> None:
+        self.rules.append(rule)
+        self.shapes.append((rule, RuleShape(reads, passes, collects)))
+
+    def reads(self, *terms: str) -> tuple[int, ...]:
+        """The column indexes the getters of `terms` read."""
+        return tuple(sorted({self.indexes[term] for term in terms if term in self.indexes}))
+
+    def sql(self, term: str) -> str:
+        """The getter of `term` as SQL over the columns c0, c1, ..."""
+        index = self.indexes.get(term)
+        default = sql_text(self._defaults.get(term, ""))
+        if index is None:
+            return default
+        if self._defaults.get(term):
+            return f"(CASE WHEN c{index} = '' THEN {default} ELSE c{index} END)"
+        return f"c{index}"
+
     @property
     def is_occurrence(self) -> bool:
         return self.table.row_type == OCCURRENCE
@@ -189,9 +224,7 @@ class RowChecks:
 
     def _compile(self) -> None:
         for term, index in self.indexes.items():
-            rule = self._column_rule(term, index)
-            if rule:
-                self.rules.append(rule)
+            self._column_rule(term, index)
         self._identity_rules()
         for build in (
             self._coordinate_rule,
@@ -207,7 +240,7 @@ class RowChecks:
         ):
             build()
 
-    def _column_rule(self, term: str, index: int) -> Rule | None:
+    def _column_rule(self, term: str, index: int) -> None:
         declared = None
         if self.declaration is not None and term in self.declaration.terms:
             declared = self.declaration.column(term)
@@ -225,7 +258,7 @@ class RowChecks:
         if prop and prop.thesaurus == BOOLEAN_VOCABULARY and term.startswith(ECO):
             item, code = 36, f"{_constant(term)}_INVALID"
         if term == DWC + "basisOfRecord":
-            return None  # its own rule (item 32, blocking)
+            return  # its own rule (item 32, blocking)
         parser = kind_parser(kind) if kind else None
         code = code or (f"{kind.value.upper()}_INVALID" if kind else "VALUE_INVALID")
         required = declared is not None and declared.required and term not in self._defaults
@@ -293,7 +326,8 @@ class RowChecks:
                     term,
                 )
 
-        return rule
+        passes = _column_passes(f"c{index}", kind if parser else None, required, allowed, allowed_labels)
+        self.add_rule(rule, (index,), _within_limits(passes, f"c{index}", declared) if limited else passes)
 
     def _identity_rules(self) -> None:
         table, declaration = self.table, self.declaration
@@ -325,7 +359,7 @@ class RowChecks:
                             column=index + 1,
                         )
 
-                self.rules.append(empty_coreid)
+                self.add_rule(empty_coreid, (table.id_index,), f"c{table.id_index} <> ''")
         if self.is_occurrence:
             index = self.indexes.get(DWC + "occurrenceID")
             if index is None:
@@ -463,7 +497,9 @@ class RowChecks:
                     lat_term,
                 )
 
-        self.rules.append(rule)
+        self.add_rule(
+            rule, self.reads(lat_term, lon_term, DWC + "geodeticDatum", DWC + "coordinateUncertaintyInMeters")
+        )
 
     def _event_date_rule(self) -> None:
         term = DWC + "eventDate"
@@ -505,7 +541,7 @@ class RowChecks:
                     term,
                 )
 
-        self.rules.append(rule)
+        self.add_rule(rule, self.reads(term, DWC + "year", DWC + "month", DWC + "day"))
 
     def _identified_date_rule(self) -> None:
         term = DWC + "dateIdentified"
@@ -531,7 +567,7 @@ class RowChecks:
                     term,
                 )
 
-        self.rules.append(rule)
+        self.add_rule(rule, self.reads(term))
 
     def _paired_rules(self) -> None:
         for first, second in PAIRED_TERMS:
@@ -554,7 +590,7 @@ class RowChecks:
                         missing,
                     )
 
-            self.rules.append(rule)
+            self.add_rule(rule, self.reads(first, second), f"(({self.sql(first)} = '') = ({self.sql(second)} = ''))")
 
     def _humboldt_rules(self) -> None:
         for flag, detail, code in HUMBOLDT_CONSISTENCY:
@@ -581,7 +617,9 @@ class RowChecks:
                         flag,
                     )
 
-            self.rules.append(rule)
+            self.add_rule(
+                rule, self.reads(flag, detail), f"NOT ({self.sql(flag)} = 'false' AND {self.sql(detail)} <> '')"
+            )
 
     def _occurrence_rules(self) -> None:
         status_term, count_term = DWC + "occurrenceStatus", DWC + "individualCount"
@@ -615,7 +653,7 @@ class RowChecks:
                         count_term,
                     )
 
-            self.rules.append(count_rule)
+            self.add_rule(count_rule, self.reads(status_term, count_term))
         if not self.is_occurrence:
             return
         basis_term = DWC + "basisOfRecord"
@@ -646,7 +684,7 @@ class RowChecks:
                         basis_term,
                     )
 
-            self.rules.append(basis_rule)
+            self.add_rule(basis_rule, self.reads(basis_term))
         for term in (DWC + "scientificName", DWC + "kingdom"):
             if not self.has(term):
                 self.add(38, "TAXON_TERM_MISSING", Severity.WARNING, f"no {_local(term)} column", term=term)
@@ -657,7 +695,7 @@ class RowChecks:
                     if not get(values):
                         add(38, "TAXON_TERM_MISSING", Severity.WARNING, f"{_local(term)} is empty", line, term)
 
-                self.rules.append(name_rule)
+                self.add_rule(name_rule, self.reads(term), f"{self.sql(term)} <> ''")
         event_index = self.indexes.get(DWC + "eventID")
         coreid = self.table.id_index
         if not self.table.core and event_index is not None and coreid is not None and event_index != coreid:
@@ -674,7 +712,7 @@ class RowChecks:
                         DWC + "eventID",
                     )
 
-            self.rules.append(event_rule)
+            self.add_rule(event_rule, (event_index, coreid), f"(c{event_index} = '' OR c{event_index} = c{coreid})")
 
     def _licence_rule(self) -> None:
         term = DCTERMS + "license"
@@ -708,7 +746,7 @@ class RowChecks:
                     term,
                 )
 
-        self.rules.append(rule)
+        self.add_rule(rule, self.reads(term))
 
     def _multimedia_rules(self) -> None:
         if self.table.row_type not in MULTIMEDIA_ROW_TYPES:
@@ -730,7 +768,7 @@ class RowChecks:
                             term,
                         )
 
-                self.rules.append(type_rule)
+                self.add_rule(type_rule, self.reads(term))
         for term in (DCTERMS + "format", DC + "format"):
             if self.has(term):
                 get = self.getter(term)
@@ -750,7 +788,7 @@ class RowChecks:
                                 term,
                             )
 
-                self.rules.append(format_rule)
+                self.add_rule(format_rule, self.reads(term))
         media_term = DCTERMS + "identifier" if self.has(DCTERMS + "identifier") else AC + "accessURI"
         if not self.has(media_term):
             return
@@ -763,8 +801,10 @@ class RowChecks:
             holder = owner(values) if owner else (values[coreid] if coreid is not None else "")
             pairs.add_key(media_pair_key(holder, media(values)))
 
-        self.rules.append(pair_rule)
+        self.add_rule(pair_rule, None, collects=True)
         self.media_pair_source = (owner, coreid, media)
+        holder_sql = self.sql(DWC + "occurrenceID") if owner else (f"c{coreid}" if coreid is not None else "''")
+        self.media_pair_sql = (holder_sql, self.sql(media_term))
 
     def _format_version_rule(self) -> None:
         if not self.has(FORMAT_VERSION_TERM):
@@ -783,7 +823,7 @@ class RowChecks:
             if refusal:
                 add(0, "FORMAT_VERSION_UNSUPPORTED", Severity.BLOCKING, refusal, line, FORMAT_VERSION_TERM)
 
-        self.rules.append(rule)
+        self.add_rule(rule, self.reads(FORMAT_VERSION_TERM))
 
     def _text_rule(self) -> None:
         """Item 23 (literal NULL, HTML entities) and item 47 (e-mail addresses, gbif profile)."""
@@ -791,10 +831,12 @@ class RowChecks:
         for term, index in self.indexes.items():
             terms[index] = term
         emails = self.state.profile == GBIF_PROFILE
-        report, member = self.report, self.member
+        member = self.member
 
         def at(item, code, severity, message, line, index):
-            report(Finding(item, code, severity, message, file=member, line=line, column=index + 1, term=terms[index]))
+            self.report(
+                Finding(item, code, severity, message, file=member, line=line, column=index + 1, term=terms[index])
+            )
 
         def rule(line: int, values: list[str]) -> None:
             text = _UNIT_SEPARATOR.join(values)
@@ -832,9 +874,28 @@ class RowChecks:
                             index,
                         )
 
-        self.rules.append(rule)
+        # the raw line holds every value: no rule finding without one of these substrings in it
+        markers = ["\\N", "ull", "ULL", "&"] + (["@"] if emails else [])
+        self.add_rule(rule, None, "NOT (" + " OR ".join(f"contains(line, {sql_text(m)})" for m in markers) + ")")
 
     # -- running ------------------------------------------------------------------------------
+
+    def check_header(self, header: list[str]) -> None:
+        """Item 19 (advisory): header cells name the mapped terms."""
+        for term, index in self.indexes.items():
+            if index < len(header) and index != self.table.id_index:
+                expected = term.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+                if header[index] != expected:
+                    self.add(
+                        19,
+                        "HEADER_NAME_MISMATCH",
+                        Severity.WARNING,
+                        f"header {header[index]!r} does not name the mapped term {expected}",
+                        1,
+                        term,
+                        index + 1,
+                    )
+                    return
 
     def check(self, line: int, values: list[str]) -> None:
         for rule in self.rules:
@@ -885,3 +946,39 @@ def _local(term: str) -> str:
 
 def _constant(term: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", _local(term)).upper()
+
+
+def _within_limits(passes: str | None, column: str, declared) -> str | None:
+    """`passes` narrowed to values within the target column's limits (Column.max_length, .bounds):
+    a longer text or an integer out of range must reach the Python rule, which names it."""
+    if passes is None:
+        return None
+    conditions = [passes]
+    if declared.max_length is not None:
+        conditions.append(f"({column} = '' OR length({column}) <= {int(declared.max_length)})")
+    if declared.bounds is not None:
+        low, high = (int(bound) for bound in declared.bounds)
+        conditions.append(f"({column} = '' OR try_cast({column} AS HUGEINT) BETWEEN {low} AND {high})")
+    return " AND ".join(conditions)
+
+
+def _column_passes(
+    column: str,
+    kind: Kind | None,
+    required: bool,
+    allowed: frozenset[str] | None,
+    allowed_labels: frozenset[str] | None,
+) -> str | None:
+    """SQL that holds only where the column rule passes silently; None when it has no SQL form."""
+    if allowed_labels is not None:
+        return None  # case-folded vocabularies: few distinct values, checked in Python
+    conditions = []
+    if kind is not None:
+        shape = sql_shape(kind, column)
+        if shape is None:
+            return None
+        conditions.append(shape)
+    if allowed is not None:
+        conditions.append(f"{column} IN ({', '.join(sql_text(value) for value in sorted(allowed))})")
+    body = " AND ".join(conditions) or "true"
+    return f"({column} <> '' AND {body})" if required else f"({column} = '' OR ({body}))"

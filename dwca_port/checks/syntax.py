@@ -146,3 +146,38 @@ def kind_parser(kind: Kind) -> Callable[[str], object] | None:
 
         return check_and_convert
     return slow
+
+
+# The SQL twins of the fast shapes above (DuckDB, RE2), for the columnar fast path of validation. Each
+# holds only on values kind_parser accepts (RE2's [0-9] is narrower than Python's \d, never wider);
+# a value outside them is not refused, only handed to kind_parser itself.
+_SQL_MONTH_DAY = "-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_SQL_DATE = "[1-9][0-9]{3}" + _SQL_MONTH_DAY
+_SQL_TIME = r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
+_SQL_SHAPES = {
+    Kind.UUID: "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    Kind.INTEGER: "-?[0-9]+",
+    Kind.DECIMAL: r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?",
+    Kind.BOOLEAN: "true|false",
+    Kind.DATE: _SQL_DATE,
+    Kind.DATETIME: f"({_SQL_DATE}{_SQL_TIME}([+-]([01][0-9]|2[0-3]):[0-5][0-9])?"
+    # UTC as Z: parse_value converts it to the local zone, which must not pass year 9999
+    f"|(?:1[0-9]{{3}}|[2-8][0-9]{{3}}|9[0-8][0-9]{{2}}|99[0-8][0-9]|999[0-8]){_SQL_MONTH_DAY}{_SQL_TIME}Z)",
+    # http(s) with a plain host and printable ASCII after it, no brackets or backslash: urlsplit finds the host
+    Kind.URI: r"https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?([/?#][!-Z^-~]*)?",
+}
+
+
+def sql_shape(kind: Kind, column: str) -> str | None:
+    """SQL true only where kind_parser(kind) accepts the (non-empty) value of `column`; None: no SQL form."""
+    if kind is Kind.TEXT:
+        return "true"
+    pattern = _SQL_SHAPES.get(kind)
+    if pattern is None:
+        return None
+    shape = f"regexp_full_match({column}, '{pattern}')"
+    if kind is Kind.DECIMAL:  # past float8 (1e400) the parser refuses it
+        shape += f" AND isfinite(try_cast({column} AS DOUBLE))"
+    if kind in (Kind.DATE, Kind.DATETIME):  # the calendar: no 31 April
+        shape += f" AND try_cast(substr({column}, 1, 10) AS DATE) IS NOT NULL"
+    return shape
