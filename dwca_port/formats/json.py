@@ -125,6 +125,16 @@ class JsonSource:
             raise SourceError(
                 Finding(17, "ENCODING_INVALID", Severity.LOCAL, f"not UTF-8 at byte {error.start}", file=self._file)
             ) from None
+        except RecursionError:  # a hostile document nested deeper than Python's parser goes
+            raise SourceError(
+                Finding(
+                    0,
+                    "JSON_INVALID",
+                    Severity.BLOCKING,
+                    "not JSON this reader accepts: nested too deep",
+                    file=self._file,
+                )
+            ) from None
         except json.JSONDecodeError as error:
             raise SourceError(
                 Finding(

@@ -159,3 +159,10 @@ def test_a_row_only_the_database_refuses_is_named(archives, tmp_path):
     message = _refused(path)
     assert f"antenna_sourceimage.txt, line 3, column {path_index + 1} (path)" in message, message
     assert "the database refused it" in message
+
+
+def test_a_json_form_nested_past_the_parser_is_refused_in_one_line(archives, tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    message = _refused(path)
+    assert message.startswith(PREFIX) and "deep.json" in message and "nested too deep" in message, message
