@@ -30,6 +30,7 @@ from dwca_port.progress import SILENT
 from dwca_port.terminal import TerminalProgress, terminal_progress
 
 MANAGE = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+SLOW_MANAGE = [sys.executable, str(Path(__file__).with_name("slow_manage.py"))]  # for Ctrl-C: no race
 INTERRUPTED = "interrupted: nothing was written"
 
 
@@ -129,7 +130,7 @@ def test_on_a_terminal_the_export_shows_bars_with_totals_rate_and_eta(scratch, t
     fcntl.ioctl(other, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # an operator's terminal
     output = tmp_path / "demo.zip"
     process = subprocess.Popen(
-        [*MANAGE, "export_project", "--project", "1", "--output", str(output)],
+        [*SLOW_MANAGE, "export_project", "--project", "1", "--output", str(output)],
         env=_env(scratch["source"]),
         stdin=other,
         stdout=other,
@@ -212,7 +213,7 @@ def _interrupt_when(process: subprocess.Popen, marker: str) -> list[str]:
 def test_ctrl_c_during_an_export_says_so_in_one_line_and_leaves_no_file(scratch, tmp_path):
     output = tmp_path / "demo.zip"
     process = subprocess.Popen(
-        [*MANAGE, "export_project", "--project", "1", "--output", str(output)],
+        [*SLOW_MANAGE, "export_project", "--project", "1", "--output", str(output)],
         env=_env(scratch["source"]),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -232,7 +233,7 @@ def test_ctrl_c_during_an_import_says_so_in_one_line_and_changes_nothing(scratch
     before = _counts(scratch["target"])
     report = tmp_path / "report.json"
     process = subprocess.Popen(
-        [*MANAGE, "import_project", str(archive), "--create-missing-users", "--report", str(report)],
+        [*SLOW_MANAGE, "import_project", str(archive), "--create-missing-users", "--report", str(report)],
         env=_env(scratch["target"]),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
