@@ -130,7 +130,7 @@ def test_on_a_terminal_the_export_shows_bars_with_totals_rate_and_eta(scratch, t
     fcntl.ioctl(other, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # an operator's terminal
     output = tmp_path / "demo.zip"
     process = subprocess.Popen(
-        [*SLOW_MANAGE, "export_project", "--project", "1", "--output", str(output)],
+        [*MANAGE, "export_project", "--project", "1", "--output", str(output)],
         env=_env(scratch["source"]),
         stdin=other,
         stdout=other,
