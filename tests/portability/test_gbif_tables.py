@@ -15,6 +15,7 @@ from dwca_port.checks.definitions import definitions
 from dwca_port.meta import read_meta_xml
 from dwca_port.tables import all_tables
 from dwca_port.tables.base import GBIF_PROFILE
+from dwca_port.tables.darwin_core import country
 from dwca_port.tables.darwin_core.country import country_codes
 from dwca_port.tables.darwin_core.occurrence import HUMAN_STATUS, MACHINE_STATUS
 from dwca_port.validate import validate_archive
@@ -208,6 +209,13 @@ def test_a_country_is_given_only_where_it_is_unambiguous():
         (55.6761, 12.5683): "DK",  # Copenhagen, on the harbour
     }
     assert country_codes(points) == points
+
+
+def test_a_point_is_looked_up_once_per_process(monkeypatch):
+    point = (44.4759, -73.2121)
+    assert country_codes([point]) == {point: "US"}
+    monkeypatch.setattr(country.shapefile, "Reader", None)  # the polygons are not read again
+    assert country_codes([point]) == {point: "US"}
 
 
 def test_stations_are_locations_with_name_site_and_country(demo, export):

@@ -26,6 +26,10 @@ MARGIN_KM = 5.0
 KM_PER_DEGREE_LATITUDE = 110.574
 KM_PER_DEGREE_LONGITUDE = 111.320  # at the equator
 NO_COUNTRY = "-99"
+# A point's answer never changes (the polygons are fixed data) and reading them costs about a second:
+# answers are kept for the process, up to this many points.
+KEPT_POINTS = 100_000
+_answers: dict[tuple[float, float], str | None] = {}
 
 
 @functools.cache
@@ -58,13 +62,14 @@ def _near(reader: shapefile.Reader, latitude: float, longitude: float, polygons:
 
 def country_codes(points: Iterable[tuple[float, float]]) -> dict[tuple[float, float], str | None]:
     """(latitude, longitude) -> the country's code, or None where it is not unambiguous."""
-    codes: dict[tuple[float, float], str | None] = {}
     wanted = {p for p in points if abs(p[0]) <= 90 and abs(p[1]) <= 180}
-    if not wanted:
-        return codes
-    polygons: dict[int, shapely.Geometry] = {}
-    with shapefile.Reader(str(_countries_file()), encoding="utf-8") as reader:
-        for latitude, longitude in sorted(wanted):
-            near = _near(reader, latitude, longitude, polygons)
-            codes[(latitude, longitude)] = next(iter(near)) if len(near) == 1 else None
-    return codes
+    missing = wanted - _answers.keys()
+    if missing:
+        if len(_answers) + len(missing) > KEPT_POINTS:
+            _answers.clear()
+        polygons: dict[int, shapely.Geometry] = {}
+        with shapefile.Reader(str(_countries_file()), encoding="utf-8") as reader:
+            for latitude, longitude in sorted(missing):
+                near = _near(reader, latitude, longitude, polygons)
+                _answers[(latitude, longitude)] = next(iter(near)) if len(near) == 1 else None
+    return {point: _answers[point] for point in wanted}
