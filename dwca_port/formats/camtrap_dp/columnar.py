@@ -47,7 +47,6 @@ def prove_clean(folder: Path, resources: list[dict]) -> bool:
     try:
         # frictionless may complete the descriptors it is given: validate.py's stay as they are
         package = frictionless.Package({"resources": copy.deepcopy(resources)}, basepath=str(folder))
-        package.to_descriptor(validate=True)  # the metadata frictionless checks first
         tables, schemas = {}, {resource.name: resource.schema for resource in package.resources}
         with scratch_connection("camtrap-validate-") as (connection, _):
             for position, (declared, resource) in enumerate(zip(resources, package.resources, strict=True)):
@@ -56,6 +55,10 @@ def prove_clean(folder: Path, resources: list[dict]) -> bool:
                 _cells(connection, resource.schema, tables[resource.name])
                 _unique(connection, resource.schema, tables[resource.name])
                 _references(connection, resource.name, schemas, tables)
+        # the metadata frictionless checks before any row (last here: rows fail more often)
+        package.to_descriptor(validate=True)
+        for resource in package.resources:
+            resource.to_descriptor(validate=True)
     except (NotProven, frictionless.FrictionlessException, OSError, UnicodeError, csv.Error, *DUCKDB_ERRORS):
         return False
     return True
@@ -63,7 +66,6 @@ def prove_clean(folder: Path, resources: list[dict]) -> bool:
 
 def _load(connection, folder: Path, declared: dict, resource: frictionless.Resource, table: str) -> str:
     """The rows of the resource's file into `table` (one text column per field, c0, c1...)."""
-    resource.to_descriptor(validate=True)
     _plain_csv(declared)
     path = (folder / declared["path"]).resolve()
     if any(character in str(path) for character in "*?[{"):  # DuckDB would read them as a glob
