@@ -19,8 +19,9 @@ import frictionless
 from dwca_port.fast_path import NotProven
 
 # Number and integer cells as Python's Decimal() and int() surely read them (frictionless strips
-# spaces first; these take none). Longer integers are left to the reader (int() has a digit limit).
-NUMBER = r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?"
+# spaces first; these take none). Longer integers and exponents are left to the reader: int() has
+# a digit limit, Decimal() an exponent limit.
+NUMBER = r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]{1,4})?"
 INTEGER = r"-?[0-9]{1,18}"
 # strptime directives as fixed-width text that datetime.strptime surely reads (it also takes one
 # digit for most, lowercase letters, several spaces...), and whether a directive is part of the date.

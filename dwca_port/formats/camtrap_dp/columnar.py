@@ -39,6 +39,7 @@ RESOURCE_KEYS = {"name", "path", "profile", "format", "mediatype", "encoding", "
 # One CSV value with neither line break, carriage return nor NUL: bare, or quoted with doubled quotes.
 VALUE = r'([^",\r\x00]*|"([^"\r\x00]|"")*")'
 FETCH = 10_000
+CHUNK = 1 << 20
 
 
 def prove_clean(folder: Path, resources: list[dict]) -> bool:
@@ -70,6 +71,7 @@ def _load(connection, folder: Path, declared: dict, resource: frictionless.Resou
     path = (folder / declared["path"]).resolve()
     if any(character in str(path) for character in "*?[{"):  # DuckDB would read them as a glob
         raise NotProven
+    _decoded_strictly(path)
     _sniffed_as_comma_separated(path)
     width = len(resource.schema.fields)
     source = text(str(path))
@@ -114,6 +116,18 @@ def _utf8(encoding) -> bool:
         return codecs.lookup(encoding).name == "utf-8"
     except (LookupError, TypeError):
         return False
+
+
+def _decoded_strictly(path: Path) -> None:
+    """The whole file is UTF-8 as Python decodes it (frictionless's reader would stop on an error),
+    without carriage return or NUL (which Python's csv module and DuckDB read differently)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as stream:
+        while chunk := stream.read(CHUNK):
+            if b"\r" in chunk or b"\x00" in chunk:
+                raise NotProven
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
 
 
 def _sniffed_as_comma_separated(path: Path) -> None:
