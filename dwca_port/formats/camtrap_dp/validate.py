@@ -46,7 +46,7 @@ REMOTE = {
 }
 # Uncompressed bytes of the CSV files from which the fast path is tried first (setting
 # DWCA_CAMTRAP_COLUMNAR_ABOVE_BYTES; measured in docs/benchmarks.md: below it, frictionless is as quick).
-COLUMNAR_ABOVE_BYTES = 2_000_000
+COLUMNAR_ABOVE_BYTES = 250_000
 # Findings of one kind in one file beyond this many are counted in one last finding.
 SHOWN_PER_KIND = 20
 MAX_DESCRIPTOR_BYTES = 10 << 20
