@@ -4,6 +4,7 @@ frictionless, whose findings are then exactly those of a check without the fast 
 from __future__ import annotations
 
 import csv
+import json
 
 import duckdb
 import frictionless
@@ -12,7 +13,9 @@ from django.test import override_settings
 
 from dwca_port.formats.camtrap_dp import validate
 from dwca_port.formats.camtrap_dp.cell_sql import cell_passes
+from dwca_port.formats.camtrap_dp.columnar import prove_clean
 from dwca_port.formats.camtrap_dp.validate import CAMTRAP_DIR, validate_package
+from dwca_port.tables.camtrap.common import RESOURCES
 from tests.camtrap.helpers import EXAMPLE, copy_package, edit_csv
 
 MEDIA_ROWS = 8  # the small package: the example's first captures and their observations
@@ -130,6 +133,20 @@ def test_a_broken_package_is_not_proven(small, tmp_path, monkeypatch, breakage):
     breakage(package)
     monkeypatch.setattr(validate, "check_tables", lambda folder, resources: [])  # the fast path's answer alone
     assert not validate_package(package, columnar=True).columnar, "the fast path proved a broken package clean"
+
+
+def test_the_fast_path_checks_the_header_itself(small, tmp_path):
+    """validate.py names a wrong header before; the fast path does not rely on it."""
+    descriptor = json.loads((small / "datapackage.json").read_text())
+    resources = [
+        {**resource, "schema": json.loads((CAMTRAP_DIR / f"{resource['name']}-table-schema.json").read_text())}
+        for resource in descriptor["resources"]
+        if resource["name"] in RESOURCES
+    ]
+    assert prove_clean(small, resources)
+    package = copy_package(small, tmp_path / "swapped")
+    edit_csv(package / "media.csv", lambda rows: [[rows[0][1], rows[0][0], *rows[0][2:]], *rows[1:]])
+    assert not prove_clean(package, resources)
 
 
 @pytest.mark.parametrize("breakages", [BROKEN, HEADERS], ids=["rows", "headers"])

@@ -5,7 +5,8 @@ runs as ever. It never reports anything itself, so the findings are frictionless
 What it proves, from the Table Schemas frictionless reads (never from a column's name):
 - the files are read alike: each resource is plain UTF-8 CSV as the package declares it (no
   dialect, compression or declared sizes of its own), frictionless's dialect sniffing on the first
-  lines (its CSV parser's) gives the comma and the double quote, and every line is one record of
+  lines (its CSV parser's) gives the comma and the double quote, the header is the schema's field
+  names in order (frictionless matches fields by position), and every line is one record of
   exactly the schema's width, each value bare or quoted RFC 4180 style, with no line break or
   carriage return inside: Python's csv module and DuckDB split such lines alike;
 - each cell passes its field's rules (cell_sql.py: type, required, enum, pattern, bounds); values
@@ -72,7 +73,10 @@ def _load(connection, folder: Path, declared: dict, resource: frictionless.Resou
     if any(character in str(path) for character in "*?[{"):  # DuckDB would read them as a glob
         raise NotProven
     _decoded_strictly(path)
-    _sniffed_as_comma_separated(path)
+    sample = _first_lines(path)
+    _sniffed_as_comma_separated(sample)
+    if next(csv.reader(sample), []) != resource.schema.field_names:  # frictionless matches fields by position
+        raise NotProven
     width = len(resource.schema.fields)
     source = text(str(path))
     line = f"{VALUE}(,{VALUE}){{{width - 1}}}" if width > 1 else VALUE
@@ -130,16 +134,20 @@ def _decoded_strictly(path: Path) -> None:
         decoder.decode(b"", final=True)
 
 
-def _sniffed_as_comma_separated(path: Path) -> None:
-    """frictionless guesses the dialect from the first lines (csv.Sniffer): it must find the comma
-    and the double quote, as DuckDB reads here."""
+def _first_lines(path: Path) -> list[str]:
+    """The lines frictionless's CSV parser samples (a byte order mark: not proven)."""
     with path.open("rb") as stream:
         if stream.read(3) == codecs.BOM_UTF8:
             raise NotProven
         stream.seek(0)
-        lines = list(itertools.islice(io.TextIOWrapper(stream, "utf-8", newline=""), SAMPLE_LINES))
+        return list(itertools.islice(io.TextIOWrapper(stream, "utf-8", newline=""), SAMPLE_LINES))
+
+
+def _sniffed_as_comma_separated(sample: list[str]) -> None:
+    """frictionless guesses the dialect from its sample (csv.Sniffer): it must find the comma and
+    the double quote, as DuckDB reads here."""
     try:
-        dialect = csv.Sniffer().sniff("".join(lines), SNIFFED_DELIMITERS)
+        dialect = csv.Sniffer().sniff("".join(sample), SNIFFED_DELIMITERS)
     except csv.Error:
         dialect = csv.excel
     quote = '"' if dialect.quotechar == "'" else dialect.quotechar  # frictionless's own correction
