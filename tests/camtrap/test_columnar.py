@@ -43,13 +43,17 @@ def small(tmp_path_factory):
     return package
 
 
-def test_the_standards_example_is_proven_clean():
-    report = validate_package(EXAMPLE, columnar=True)
+def test_the_standards_example_is_proven_clean_past_the_threshold(small):
+    with override_settings(DWCA_CAMTRAP_COLUMNAR_ABOVE_BYTES=0):
+        report = validate_package(EXAMPLE)
     assert report.columnar and report.findings == []
+    with override_settings(DWCA_CAMTRAP_COLUMNAR_ABOVE_BYTES=10**12):
+        report = validate_package(small)
+    assert not report.columnar and report.findings == []
 
 
 def test_the_demo_package_is_proven_clean(demo, package):
-    report = validate_package(package(demo, validate=False), columnar=True)
+    report = validate_package(package(demo, "demo/", validate=False), columnar=True)
     assert report.columnar and report.findings == []
 
 
@@ -159,13 +163,6 @@ def test_frictionless_finds_the_same_either_way(small, tmp_path, breakages):
     assert not fast.columnar
     assert fast.findings == precise.findings
     assert len({(finding.file, finding.code) for finding in precise.findings}) >= len(breakages) // 2
-
-
-def test_the_threshold_setting_picks_the_path(small):
-    with override_settings(DWCA_CAMTRAP_COLUMNAR_ABOVE_BYTES=10**12):
-        assert not validate_package(small).columnar
-    with override_settings(DWCA_CAMTRAP_COLUMNAR_ABOVE_BYTES=0):
-        assert validate_package(small).columnar
 
 
 @pytest.mark.parametrize("name", ["deployments", "media", "observations"])
