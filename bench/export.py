@@ -15,7 +15,9 @@ classification per detection), then, each step in its own spawned process so tha
    their foreign keys, ordered by UUID), written to files: the ceiling;
 4. export_project(project, path, format="camtrap-dp", validate=False): the Camtrap DP package
    of the same project (docs/camtrap-dp.md), its rows per second against COPY's and its peak
-   RSS; with --camtrap-validate its offline check (frictionless) is timed too;
+   RSS; with --camtrap-validate its offline check is timed too, saying which path ran (the fast
+   path, DuckDB, past DWCA_CAMTRAP_COLUMNAR_ABOVE_BYTES, else frictionless), and with
+   --camtrap-both frictionless alone as well (columnar=False);
 5. manage.py dumpdata (JSON) of the same four models on a subset (--dump-images source images
    and their detections, classifications and occurrences), extrapolated to the whole project.
 
@@ -55,7 +57,12 @@ def parse_args(argv=None):
     )
     parser.add_argument("--cprofile", action="store_true", help="profile the export step and print the top costs")
     parser.add_argument(
-        "--camtrap-validate", action="store_true", help="also time the Camtrap DP package's check (frictionless)"
+        "--camtrap-validate",
+        action="store_true",
+        help="also time the Camtrap DP package's check (default path: DuckDB past its threshold, else frictionless)",
+    )
+    parser.add_argument(
+        "--camtrap-both", action="store_true", help="with --camtrap-validate, also time frictionless alone"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database (default: drop it at the end)")
     parser.add_argument("--database", default=DATABASE, help="scratch database name (must start with bench_)")
@@ -90,16 +97,19 @@ def export_camtrap(url: str, project_id: int, path: str) -> dict:
     }
 
 
-def validate_camtrap(url: str, path: str) -> dict:
+def validate_camtrap(url: str, path: str, columnar: bool | None = None) -> dict:
+    """validate_package on its own: the default (columnar=None: the fast path past its threshold), or
+    columnar=False, frictionless alone (what every check ran before)."""
     import time
 
     from dwca_port.formats.camtrap_dp.validate import validate_package
 
     started = time.perf_counter()
-    report = validate_package(path)
+    report = validate_package(path, columnar=columnar)
     return {
         "seconds": time.perf_counter() - started,
         "ok": report.ok,
+        "path": "columnar" if report.columnar else "frictionless",
         "blocking": [str(f) for f in report.blocking[:5]],
     }
 
@@ -162,9 +172,16 @@ def run_size(args, images: int, detections: int, occurrences: int) -> dict:
         checked_package = common.in_fresh_process(validate_camtrap, str(url), str(package))
         camtrap["validate"] = checked_package
         say(
-            f"Camtrap DP check: {checked_package['seconds']:.1f} s, ok={checked_package['ok']} "
-            f"{checked_package['blocking']}, peak RSS {checked_package['rss']:.0f} MB"
+            f"Camtrap DP check (default, {checked_package['path']}): {checked_package['seconds']:.1f} s, "
+            f"ok={checked_package['ok']} {checked_package['blocking']}, peak RSS {checked_package['rss']:.0f} MB"
         )
+        if args.camtrap_both:
+            alone = common.in_fresh_process(validate_camtrap, str(url), str(package), False)
+            camtrap["frictionless"] = alone
+            say(
+                f"Camtrap DP check (frictionless alone): {alone['seconds']:.1f} s, ok={alone['ok']}, peak RSS "
+                f"{alone['rss']:.0f} MB; the default took {checked_package['seconds'] / alone['seconds']:.2f} of it"
+            )
     dumped = common.in_fresh_process(
         common.dumpdata_subset, url, project, min(args.dump_images, images), str(workdir / f"dumpdata-{images}")
     )
@@ -241,7 +258,8 @@ def report(results: list[dict]) -> None:
         print(
             f"Camtrap DP package (validate=False): {k['seconds']:.1f} s, {camtrap_rate:,.0f} rows/s = "
             f"{camtrap_rate / copy_rate:.2f} of COPY's rate; {k['bytes'] / 1e6:.1f} MB; peak RSS {k['rss']:.0f} MB"
-            + (f"; its check {k['validate']['seconds']:.1f} s" if "validate" in k else "")
+            + (f"; its check {k['validate']['seconds']:.1f} s ({k['validate']['path']})" if "validate" in k else "")
+            + (f", frictionless alone {k['frictionless']['seconds']:.1f} s" if "frictionless" in k else "")
         )
         all_vs_dump, same_vs_dump = export_rate_all / dump_rate, export_rate_same / dump_rate
         print(

@@ -31,6 +31,7 @@ from dwca_port.checks.eml import check_metadata, coverage_findings
 from dwca_port.checks.integrity import SecondPass, plan_references
 from dwca_port.checks.rows import ArchiveState, RowChecks
 from dwca_port.checks.terms import term_findings
+from dwca_port.fast_path import wanted
 from dwca_port.findings import Finding, Report, Severity
 from dwca_port.meta import ArchiveDescriptor, MetaXmlError, check_meta_xml, read_meta_xml
 from dwca_port.progress import SILENT, Progress
@@ -127,7 +128,9 @@ def _validate(
     total = sum(archive.size(check.table.file) for check in checks)
     progress.stage("validate", 2 * total, "bytes")
     # proven clean, the data files hold no finding: the precise passes would report none either
-    collector.report.columnar = _columnar(total, columnar) and prove_clean(archive, checks, declarations)
+    collector.report.columnar = wanted(total, columnar, "COLUMNAR_ABOVE_BYTES", COLUMNAR_ABOVE_BYTES) and prove_clean(
+        archive, checks, declarations
+    )
     if collector.report.columnar:
         progress.advance(2 * total)
     else:
@@ -135,13 +138,6 @@ def _validate(
 
     if metadata is not None:
         collector.extend(coverage_findings(metadata, eml_member, state.has_coordinates, state.has_dates))
-
-
-def _columnar(size: int, columnar: bool | None) -> bool:
-    """Whether to try the columnar fast path first: asked for, or data files past the threshold."""
-    if columnar is not None:
-        return columnar
-    return size >= configured("COLUMNAR_ABOVE_BYTES", COLUMNAR_ABOVE_BYTES)
 
 
 def _precise_passes(

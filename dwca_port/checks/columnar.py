@@ -23,24 +23,19 @@ from __future__ import annotations
 
 import codecs
 import os
-import tempfile
 from collections.abc import Sequence
 
 from dwca_port.archive import Archive, ArchiveError, configured
 from dwca_port.checks.integrity import plan_references
 from dwca_port.checks.rows import RowChecks
 from dwca_port.checks.syntax import UUID_PATTERN
+from dwca_port.fast_path import DUCKDB_ERRORS, NotProven, scratch_connection
 from dwca_port.tables.base import Table
 from dwca_port.tabular import MAX_FIELD_BYTES, MAX_RECORD_BYTES, UTF8_BOM, TableReader, TabularError, split_complete
 
 CHUNK = 1 << 20
-MEMORY_LIMIT = "256MB"  # DuckDB spills past it to its scratch directory
 FETCH = 10_000
 _UUID_SQL = UUID_PATTERN.pattern
-
-
-class NotProven(Exception):
-    """Something the precise reader must look at (or explain)."""
 
 
 def _refuse(*_args) -> None:
@@ -57,30 +52,20 @@ def _canonical(column: str) -> str:
 
 def prove_clean(archive: Archive, checks: Sequence[RowChecks], declarations: dict[str, Table]) -> bool:
     """True when the data files of `checks` hold no finding (row rules, keys, references); False: not proven."""
+    reports = [(check, check.report) for check in checks]
     try:
-        import duckdb
-    except ImportError:  # the precise reader needs nothing more than Python
-        return False
-    with tempfile.TemporaryDirectory(prefix="dwca-validate-") as scratch:
-        connection = duckdb.connect(":memory:")  # past the memory limit, its blocks go to the scratch directory
-        reports = [(check, check.report) for check in checks]
-        try:
-            connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-            connection.execute(f"SET temp_directory = '{scratch}'")
-            connection.execute("SET preserve_insertion_order = false")
-            connection.execute("SET enable_progress_bar = false")
+        with scratch_connection("dwca-validate-") as (connection, scratch):
             for check in checks:
                 check.report = _refuse  # any finding of a rule: not proven
                 _load(connection, archive, check, scratch)
             for check in checks:
                 _row_rules(connection, check)
             _keys(connection, checks, declarations)
-        except (NotProven, ArchiveError, TabularError, UnicodeDecodeError, duckdb.Error):
-            return False
-        finally:
-            for check, report in reports:
-                check.report = report
-            connection.close()
+    except (NotProven, ArchiveError, TabularError, UnicodeDecodeError, *DUCKDB_ERRORS):
+        return False
+    finally:
+        for check, report in reports:
+            check.report = report
     return True
 
 

@@ -4,7 +4,9 @@
    references resolve to local files (dwca_port/schemas/camtrap-dp/SOURCES.txt), never the network;
 2. deployments.csv, media.csv and observations.csv against the standard's Table Schemas of the
    version the descriptor names (with frictionless, the field's reference tool): types, required
-   fields, enums, patterns, ranges (a bbox in 0..1), primary and foreign keys.
+   fields, enums, patterns, ranges (a bbox in 0..1), primary and foreign keys. Large files are
+   first offered to the fast path (columnar.py), which proves them clean with DuckDB or leaves
+   them to frictionless: the findings are frictionless's either way.
 
 A package is a folder holding datapackage.json, or a zip with datapackage.json at its root. Every
 problem is one Finding naming the file, line (the CSV's physical line: 1 is the header), field
@@ -29,7 +31,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from dwca_port.archive import ArchiveError, open_archive
+from dwca_port.fast_path import wanted
 from dwca_port.findings import Finding, Report, Severity
+from dwca_port.formats.camtrap_dp.columnar import prove_clean
 from dwca_port.formats.camtrap_dp.writer import DESCRIPTOR
 from dwca_port.schemas import SCHEMA_DIR
 from dwca_port.tables.camtrap.common import RESOURCES, schema_url
@@ -40,6 +44,9 @@ REMOTE = {
     "https://specs.frictionlessdata.io/schemas/data-package.json": CAMTRAP_DIR / "data-package.json",
     "http://json.schemastore.org/geojson.json": GEOJSON,
 }
+# Uncompressed bytes of the CSV files from which the fast path is tried first (setting
+# DWCA_CAMTRAP_COLUMNAR_ABOVE_BYTES; measured in docs/benchmarks.md: below it, frictionless is as quick).
+COLUMNAR_ABOVE_BYTES = 250_000
 # Findings of one kind in one file beyond this many are counted in one last finding.
 SHOWN_PER_KIND = 20
 MAX_DESCRIPTOR_BYTES = 10 << 20
@@ -203,8 +210,12 @@ def _package_folder(path: Path) -> Iterator[Path]:
         yield Path(temporary)
 
 
-def validate_package(path: str | Path) -> Report:
-    """Every finding of the package at `path` (a folder or a zip)."""
+def validate_package(path: str | Path, columnar: bool | None = None) -> Report:
+    """Every finding of the package at `path` (a folder or a zip).
+
+    `columnar`: try the fast path on the CSV files first (True), never (False), or when they pass
+    DWCA_CAMTRAP_COLUMNAR_ABOVE_BYTES (None). The findings are the same either way; the report's
+    `columnar` says whether the fast path proved the files clean."""
     path = Path(path)
     report = Report()
     if not is_package(path):
@@ -212,13 +223,13 @@ def validate_package(path: str | Path) -> Report:
         return report
     try:
         with _package_folder(path) as folder:
-            _check_folder(folder, report)
+            _check_folder(folder, report, columnar)
     except ArchiveError as error:
         report.add(error.finding)
     return report
 
 
-def _check_folder(folder: Path, report: Report) -> None:
+def _check_folder(folder: Path, report: Report, columnar: bool | None) -> None:
     descriptor_path = folder / DESCRIPTOR
     if descriptor_path.stat().st_size > MAX_DESCRIPTOR_BYTES:
         report.add(_finding("CAMTRAP_DESCRIPTOR", f"larger than {MAX_DESCRIPTOR_BYTES:,} bytes"))
@@ -240,5 +251,11 @@ def _check_folder(folder: Path, report: Report) -> None:
     for finding in headers:
         report.add(finding)
     if resources and not headers:
-        for finding in check_tables(folder, resources):
-            report.add(finding)
+        size = sum((folder / resource["path"]).stat().st_size for resource in resources)
+        # proven clean, the rows hold nothing frictionless would report
+        report.columnar = wanted(size, columnar, "CAMTRAP_COLUMNAR_ABOVE_BYTES", COLUMNAR_ABOVE_BYTES) and prove_clean(
+            folder, resources
+        )
+        if not report.columnar:
+            for finding in check_tables(folder, resources):
+                report.add(finding)
