@@ -33,13 +33,14 @@ class PackageError(Exception):
 def left_out(context: ExportContext) -> list[str]:
     """What the project has that the package cannot hold, one line per reason."""
     captures = context.captures()
+    placeable = captures.filter(timestamp__isnull=False).exclude(path="")
     reasons = {
         "captures without a timestamp": captures.filter(timestamp__isnull=True).count(),
         "captures without a file path": captures.filter(path="").count(),
-        "captures of a deployment without coordinates (or of none)": captures.filter(timestamp__isnull=False)
-        .exclude(path="")
-        .exclude(pk__in=packaged_media(context).values("pk"))
-        .count(),
+        # a difference of two counts: NOT IN (the packaged media) was quadratic on PostgreSQL past
+        # work_mem (over 8 minutes at 1,000,000 captures)
+        "captures of a deployment without coordinates (or of none)": placeable.count()
+        - packaged_media(context).count(),
     }
     return [f"{count:,} {reason} left out of the package" for reason, count in reasons.items() if count]
 
