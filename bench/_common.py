@@ -179,11 +179,20 @@ def export_archive(url: str, project_id: int, path: str, cprofile: bool, validat
         "bytes": Path(path).stat().st_size,
         "tables": {t.file: t.rows for t in summary.tables},
         "table_seconds": table_seconds,
+        "validation": _stage_seconds(ends, "validate"),
     }
     if profiler:
         profiler.disable()
         result["profile"] = profile_text(profiler, path + ".prof")
     return result
+
+
+def _stage_seconds(ends: dict[str, float], name: str) -> float:
+    """How long stage `name` ran: from the end of the stage before it to its own end."""
+    if name not in ends:
+        return 0.0
+    before = [at for other, at in ends.items() if at < ends[name]]
+    return ends[name] - max(before, default=0.0)
 
 
 def profile_text(profiler, dump: str, top: int = 30) -> str:

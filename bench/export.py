@@ -64,6 +64,11 @@ def parse_args(argv=None):
     parser.add_argument(
         "--camtrap-both", action="store_true", help="with --camtrap-validate, also time frictionless alone"
     )
+    parser.add_argument(
+        "--default-only",
+        action="store_true",
+        help="only the default export (validation on) beside COPY and dumpdata: the lean run for 10M images",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database (default: drop it at the end)")
     parser.add_argument("--database", default=DATABASE, help="scratch database name (must start with bench_)")
     args = parser.parse_args(argv)
@@ -132,7 +137,9 @@ def run_size(args, images: int, detections: int, occurrences: int) -> dict:
     seeded = common.in_fresh_process(seed, url, images, detections, occurrences)
     project = seeded["project"]
     big_rows = sum(seeded["rows"].values())
-    say(f"seeded in {seeded['seconds']:.1f} s: {seeded['rows']}")
+    say(f"seeded in {seeded['seconds']:.1f} s: {seeded['rows']}, peak RSS {seeded['rss']:.0f} MB")
+    if args.default_only:
+        return run_default_only(args, url, project, images, seeded, archive)
 
     exported = common.in_fresh_process(export, url, project, str(archive), args.cprofile)
     say(
@@ -208,8 +215,55 @@ def run_size(args, images: int, detections: int, occurrences: int) -> dict:
     }
 
 
+def run_default_only(args, url: str, project: int, images: int, seeded: dict, archive: Path) -> dict:
+    """The default export (validation on) and the baselines: what a 10M-image run can afford."""
+    say = lambda message: print(f"  {message}", flush=True)
+    default = common.in_fresh_process(export, url, project, str(archive), False, True)
+    say(
+        f"export (default: validation on): {default['seconds']:.1f} s, {default['rows']:,} archive rows, "
+        f"{default['bytes'] / 1e6:.1f} MB, peak RSS {default['rss']:.0f} MB; validation {default['validation']:.1f} s"
+    )
+    copied = common.in_fresh_process(common.copy_out, url, project, str(common.WORKDIR / f"copy-out-{images}"))
+    say(f"COPY TO: {copied['seconds']:.1f} s, {copied['rows']:,} rows, peak RSS {copied['rss']:.0f} MB")
+    dumped = common.in_fresh_process(
+        common.dumpdata_subset, url, project, min(args.dump_images, images), str(common.WORKDIR / f"dumpdata-{images}")
+    )
+    say(f"dumpdata subset: {dumped['seconds']:.1f} s, {dumped['rows']:,} rows, peak RSS {dumped['rss']:.0f} MB")
+    return {
+        "images": images,
+        "big_rows": sum(seeded["rows"].values()),
+        "seed": seeded,
+        "default": default,
+        "copy": copied,
+        "dump": dumped,
+    }
+
+
+def default_only_report(r: dict) -> None:
+    f, c, d, s = r["default"], r["copy"], r["dump"], r["seed"]
+    rows, copy_rate, dump_rate = r["big_rows"], c["rows"] / c["seconds"], d["rows"] / d["seconds"]
+    rate = rows / f["seconds"]
+    print(f"\n### {r['images']:,} source images, default path only ({rows:,} rows in the four big tables)")
+    print("| Phase | Time | Four-table rows/s | / COPY TO | / dumpdata | Peak RSS |")
+    print("|---|---|---|---|---|---|")
+    print(f"| seed | {s['seconds']:.1f} s | - | - | - | {s['rss']:.0f} MB |")
+    print(
+        f"| export_project, default (validation on) | {f['seconds']:.1f} s "
+        f"(writing {f['seconds'] - f['validation']:.1f} s, validation {f['validation']:.1f} s) | {rate:,.0f} | "
+        f"{rate / copy_rate:.2f}x | {rate / dump_rate:.1f}x | {f['rss']:.0f} MB |"
+    )
+    print(f"| COPY TO, 4 tables | {c['seconds']:.1f} s | {copy_rate:,.0f} | 1 | - | {c['rss']:.0f} MB |")
+    print(
+        f"| dumpdata (subset, extrapolated) | {rows / dump_rate:.0f} s | {dump_rate:,.0f} | - | 1 | {d['rss']:.0f} MB |"
+    )
+
+
 def report(results: list[dict]) -> None:
     print("\n## Results")
+    if all("export" not in r for r in results):
+        for r in results:
+            default_only_report(r)
+        return
     for r in results:
         default_report(r)
     for r in results:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 
 from ami.jobs.models import Job, JobState
 from ami.main.models import (
@@ -52,19 +52,26 @@ class TableWriter:
         self.rows_written = 0
 
     def _prepared(self, rows: Iterable[dict]) -> Iterator[list]:
+        # The real connection, not the thread-local proxy, and each field's constant default
+        # prepared once: at 10 million rows the per-cell lookups were most of the seeding time.
+        database = connections[DEFAULT_DB_ALIAS]
         now = datetime.datetime.now()
-        fields = self.fields
+        constants, per_row = {}, []
+        for field in self.fields:
+            if field.name in ("created_at", "updated_at"):
+                constants[field.attname] = field.get_db_prep_save(now, database)
+            elif not callable(field.default):
+                constants[field.attname] = field.get_db_prep_save(field.get_default(), database)
+            per_row.append((field.attname, field.get_db_prep_save, field.get_default))
         for row in rows:
-            values = []
-            for field in fields:
-                if field.attname in row:
-                    value = row[field.attname]
-                elif field.name in ("created_at", "updated_at"):
-                    value = now
-                else:
-                    value = field.get_default()
-                values.append(field.get_db_prep_save(value, connection))
-            yield values
+            yield [
+                prepare(row[attname], database)
+                if attname in row
+                else constants[attname]
+                if attname in constants
+                else prepare(default(), database)
+                for attname, prepare, default in per_row
+            ]
 
     def write(self, rows: Iterable[dict]) -> int:
         columns = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
