@@ -116,5 +116,7 @@ if AWS_STORAGE_BUCKET_NAME:
 # Largest archive an export may write and an import may read, in bytes (0: no limit).
 DWCA_MAX_EXPORT_BYTES = int(os.environ.get("DWCA_MAX_EXPORT_BYTES", "0"))
 DWCA_MAX_IMPORT_BYTES = int(os.environ.get("DWCA_MAX_IMPORT_BYTES", "0"))
+# Database connections an export reads with on PostgreSQL, all in its one snapshot (docs/operations.md).
+DWCA_EXPORT_CONNECTIONS = int(os.environ.get("DWCA_EXPORT_CONNECTIONS", "2"))
 # Where exports go in the storage (upstream: exports/<project-slug>_export-<pk>.<ext>).
 DWCA_EXPORTS_FOLDER = os.environ.get("DWCA_EXPORTS_FOLDER", "exports")

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from dwca_port.camtrap_export import PROFILE as CAMTRAP_DP
@@ -34,6 +35,7 @@ from dwca_port.tables.context import ExportContext
 from dwca_port.validate import validate_archive
 
 FORMATS = ("dwca", "json", CAMTRAP_DP)
+MAX_CONNECTIONS = 16  # database connections one export may hold (pg_dump -j has no cap; a shared server needs one)
 # What an output name's extension says of its format (the first, when --format is not given).
 EXTENSIONS = {".zip": ("dwca", CAMTRAP_DP), ".json": ("json",)}
 
@@ -49,6 +51,7 @@ class ExportSummary:
     tables: list[TableSummary]
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    connections: int = 1  # database connections that read the tables (one snapshot)
 
     @property
     def rows(self) -> int:
@@ -82,6 +85,7 @@ def export_project(
     format: str = "dwca",
     metadata: str | os.PathLike | None = None,
     subset: Subset | None = None,
+    connections: int | None = None,
 ) -> ExportSummary:
     """Write `project` at `output`: a Darwin Core Archive in `profile`, or (format="json") the
     JSON form. Raises ExportError when the project cannot be exported so, or the archive does
@@ -92,8 +96,13 @@ def export_project(
     `metadata` names the publisher's YAML file of additions to eml.xml (docs/publishing.md).
     `progress` hears a stage per table (rows), then the validation (bytes).
 
-    `subset` narrows the archive to some deployments, dates or a capture set (dwca_port/subset.py)."""
+    `subset` narrows the archive to some deployments, dates or a capture set (dwca_port/subset.py).
+    `connections` (default: the setting DWCA_EXPORT_CONNECTIONS) is how many database connections
+    read the archive's tables on PostgreSQL, all in the export's one snapshot; SQLite reads on one."""
     started = time.monotonic()
+    connections = settings.DWCA_EXPORT_CONNECTIONS if connections is None else connections
+    if not 1 <= connections <= MAX_CONNECTIONS:
+        raise ExportError(f"connections must be between 1 and {MAX_CONNECTIONS}, not {connections}")
     if format not in FORMATS:
         raise ExportError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     if format == CAMTRAP_DP:
@@ -116,12 +125,16 @@ def export_project(
     in_sql = is_postgresql() if in_sql is None else in_sql
     tables = tables_for_profile(profile)
     partial = output.with_name(output.name + ".partial")
+    connections_used = 1
     try:
-        with snapshot(), export_session():
+        with snapshot() as own, export_session():
             if format == "json":
                 summaries = write_json(partial, context, tables, progress)
             else:
-                summaries = write_archive(partial, context, tables, in_sql, progress)
+                # more connections share the snapshot only when it is the export's own: a caller's
+                # transaction may hold rows no other connection can see
+                helpers = connections - 1 if own and in_sql and is_postgresql() else 0
+                summaries, connections_used = write_archive(partial, context, tables, in_sql, progress, helpers)
         if validate and format == "dwca":
             _validate(partial, profile, progress)
         os.replace(partial, output)
@@ -130,7 +143,13 @@ def export_project(
         raise
     finally:
         progress.finish()
-    return ExportSummary(output, profile if format == "dwca" else "full (json)", summaries, time.monotonic() - started)
+    return ExportSummary(
+        output,
+        profile if format == "dwca" else "full (json)",
+        summaries,
+        time.monotonic() - started,
+        connections=connections_used,
+    )
 
 
 @contextlib.contextmanager
@@ -138,15 +157,16 @@ def snapshot():
     """Every query of the export in one snapshot of the database, so that an export of a project
     being written (captures, detections, occurrences arriving) describes one instant: a read-only
     REPEATABLE READ transaction on PostgreSQL; on SQLite one read transaction (its first read
-    fixes what the rest see). Inside a caller's transaction (a test's), that transaction's rules apply."""
+    fixes what the rest see). Inside a caller's transaction (a test's), that transaction's rules apply.
+    Yields whether the snapshot is the export's own."""
     if connection.in_atomic_block:
-        yield
+        yield False
         return
     with transaction.atomic():
         if is_postgresql():
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        yield
+        yield True
 
 
 def _camtrap_dp(project, output, progress, validate, in_sql, metadata, started) -> ExportSummary:

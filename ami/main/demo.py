@@ -332,14 +332,13 @@ def _reload(model, created: list, queryset) -> list:
 def _identifications(users: DemoUsers, taxa: dict[str, Taxon], detections: list[Detection]) -> None:
     """Human verification: agreements with the machine, disagreements, and one withdrawn change of mind."""
     occurrences = list(Occurrence.objects.filter(detections__in=detections).distinct().order_by("pk"))
-    best = {o.pk: o.best_prediction() for o in occurrences}
     agree, disagree = occurrences[:4], occurrences[10:12]
     identifications = [
         Identification(
             user=users.identifier,
             taxon=o.determination,
             occurrence=o,
-            agreed_with_prediction=best[o.pk],
+            agreed_with_prediction=o.best_prediction(),
             comment="Agrees with the classifier.",
         )
         for o in agree

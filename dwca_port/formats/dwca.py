@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import shutil
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from dwca_port.findings import Finding
 from dwca_port.formats.base import Row, SourceError, TableSummary
 from dwca_port.meta import MetaXmlError, read_meta_xml, write_meta_xml
 from dwca_port.postgres.copy import BLOCK, copy_rows, fetch_rows
+from dwca_port.postgres.parallel import Copied, ParallelCopies
 from dwca_port.progress import SILENT, Progress
 from dwca_port.tables import Table
 from dwca_port.tables.context import ExportContext
@@ -34,14 +36,31 @@ PROGRESS_EVERY = 10_000  # rows between two advances of the progress
 
 
 def write_archive(
-    path: Path, context: ExportContext, tables: tuple[Table, ...], in_sql: bool, progress: Progress
-) -> list[TableSummary]:
+    path: Path,
+    context: ExportContext,
+    tables: tuple[Table, ...],
+    in_sql: bool,
+    progress: Progress,
+    helpers: int = 0,
+) -> tuple[list[TableSummary], int]:
     """Write the tables as an archive at `path`; `in_sql` lets PostgreSQL format the rows of the
-    tables that have an SQL form. `progress` advances by one per table written."""
+    tables that have an SQL form, and `helpers` more connections copy such tables ahead in the
+    same snapshot (dwca_port/postgres/parallel.py). `progress` advances by one per table written.
+    Returns a summary per table and how many connections read them."""
+    dialect = dialect_for_profile(context.profile)
+    # The full dialect is PostgreSQL's CSV with a TAB delimiter: there the server writes the file.
+    statements = {table.file: table.sql(context) for table in tables if in_sql and table.sql}
+    copied = {name: found for name, found in statements.items() if found is not None and dialect.enclosure}
+    helpers = helpers if copied else 0
     summaries = []
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+    with (
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+        ParallelCopies(helpers, path.parent) if helpers else contextlib.nullcontext() as ahead,
+    ):
+        if ahead is not None:
+            ahead.submit(list(copied.items()))
         progress.stage("meta.xml and eml.xml", 2, "files")  # the dataset's description reads the whole project
-        archive.writestr(_member("meta.xml"), write_meta_xml(tables, dialect_for_profile(context.profile)))
+        archive.writestr(_member("meta.xml"), write_meta_xml(tables, dialect))
         progress.advance(1)
         archive.writestr(_member("eml.xml"), write_eml(dataset_metadata(context)))
         progress.advance(1)
@@ -49,38 +68,51 @@ def write_archive(
             # (counting costs a query per table: only for someone listening)
             total = table.count(context) if table.count and progress is not SILENT else None
             progress.stage(table.file, total)
-            summaries.append(_write_table(archive, table, context, in_sql, progress))
-    return summaries
+            with archive.open(_member(table.file), "w", force_zip64=True) as member, _blocks(member) as stream:
+                writer = TableWriter(stream, dialect)
+                writer.write_header([column.name for column in table.columns])
+                ahead_of_us = ahead.take(table.file) if ahead is not None else None
+                if ahead_of_us is not None:
+                    rows = _move(ahead_of_us, stream, progress)
+                elif table.file in copied:
+                    rows = _copy(copied[table.file], stream, progress)
+                else:
+                    rows = _write_rows(table, context, statements.get(table.file), writer, progress)
+            summaries.append(TableSummary(table.file, rows, archive.getinfo(table.file).file_size))
+    return summaries, 1 + helpers
 
 
-def _write_table(
-    archive: zipfile.ZipFile, table: Table, context: ExportContext, in_sql: bool, progress: Progress
-) -> TableSummary:
-    dialect = dialect_for_profile(context.profile)
-    statements = table.sql(context) if in_sql and table.sql else None
-    with archive.open(_member(table.file), "w", force_zip64=True) as member, _blocks(member) as stream:
-        writer = TableWriter(stream, dialect)
-        writer.write_header([column.name for column in table.columns])
-        copied = 0
-        if statements is not None and dialect.enclosure:
-            # The full dialect is PostgreSQL's CSV with a TAB delimiter: the server writes the file.
-            for statement in statements:
-                rows = copy_rows(statement, stream, lambda rows: progress.advance(PROGRESS_EVERY), every=PROGRESS_EVERY)
-                progress.advance(rows % PROGRESS_EVERY)
-                copied += rows
-        else:
-            rows = (
-                table.rows(context)
-                if statements is None
-                else (row for statement in statements for row in fetch_rows(statement))
-            )
-            for row in rows:
-                writer.write_row(["" if cell is None else cell for cell in row])
-                if writer.rows_written % PROGRESS_EVERY == 0:
-                    progress.advance(PROGRESS_EVERY)
-            progress.advance(writer.rows_written % PROGRESS_EVERY)
-    rows_written = copied + writer.rows_written
-    return TableSummary(table.file, rows_written, archive.getinfo(table.file).file_size)
+def _copy(statements, stream, progress: Progress) -> int:
+    """The server writes the member's rows (COPY), on the export's own connection."""
+    copied = 0
+    for statement in statements:
+        rows = copy_rows(statement, stream, lambda rows: progress.advance(PROGRESS_EVERY), every=PROGRESS_EVERY)
+        progress.advance(rows % PROGRESS_EVERY)
+        copied += rows
+    return copied
+
+
+def _move(copied: Copied, stream, progress: Progress) -> int:
+    """A table a helper connection copied ahead: its bytes into the member."""
+    with copied.data:
+        shutil.copyfileobj(copied.data, stream, BLOCK)
+    progress.advance(copied.rows)
+    return copied.rows
+
+
+def _write_rows(table: Table, context: ExportContext, statements, writer: TableWriter, progress: Progress) -> int:
+    """Rows formatted in Python: from the table's builder, or fetched by its SQL form (the GBIF dialect)."""
+    rows = (
+        table.rows(context)
+        if statements is None
+        else (row for statement in statements for row in fetch_rows(statement))
+    )
+    for row in rows:
+        writer.write_row(["" if cell is None else cell for cell in row])
+        if writer.rows_written % PROGRESS_EVERY == 0:
+            progress.advance(PROGRESS_EVERY)
+    progress.advance(writer.rows_written % PROGRESS_EVERY)
+    return writer.rows_written
 
 
 def _member(name: str) -> zipfile.ZipInfo:

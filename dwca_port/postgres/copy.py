@@ -63,7 +63,7 @@ def copy_rows(
     query = psycopg.ClientCursor(raw).mogrify(copy_sql, params)  # (params: always a list, so %% means %)
     pgconn = raw.pgconn
     pgconn.send_query(query.encode(raw.info.encoding))
-    result = pgconn.get_result()
+    result = _result(pgconn)
     if result.status != pq.ExecStatus.COPY_OUT:
         _finish(pgconn)
         raise DatabaseError(result.error_message.decode(errors="replace").strip())
@@ -71,7 +71,7 @@ def copy_rows(
     rows = 0
     while True:
         # Non-blocking reads, waiting in select: a blocking read would hold the GIL while the
-        # server works, and stall the export's other threads (compression, a second COPY).
+        # server works, and stall the export's other threads (compression, the other connections).
         size, data = pgconn.get_copy_data(1)
         if size == 0:
             select.select([pgconn.socket], [], [])
@@ -87,11 +87,20 @@ def copy_rows(
         if progress and rows % every == 0:
             progress(rows)
     stream.write(block)
-    result = pgconn.get_result()
+    result = _result(pgconn)
     _finish(pgconn)
     if result.status != pq.ExecStatus.COMMAND_OK:
         raise DatabaseError(result.error_message.decode(errors="replace").strip())
     return int(result.command_status.split()[-1])
+
+
+def _result(pgconn):
+    """The next result, waited for in select: libpq's own wait holds the GIL, and the server may
+    sort for minutes before the first row of a big table."""
+    while pgconn.is_busy():
+        select.select([pgconn.socket], [], [])
+        pgconn.consume_input()
+    return pgconn.get_result()
 
 
 def _finish(pgconn) -> None:

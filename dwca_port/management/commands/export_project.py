@@ -57,6 +57,13 @@ class Command(LongCommand):
         parser.add_argument(
             "--metadata", metavar="FILE", help="YAML file of additions to eml.xml (docs/publishing.md)."
         )
+        parser.add_argument(
+            "--connections",
+            type=int,
+            metavar="N",
+            help="PostgreSQL: read the tables on N database connections sharing one snapshot, as pg_dump -j "
+            "(default: the setting DWCA_EXPORT_CONNECTIONS, 2); SQLite reads on one.",
+        )
         self.add_quiet_argument(parser)
         add_background_argument(parser)
         parser.add_argument("--user", metavar="EMAIL", help="With --background: whose DataExport (default: the owner).")
@@ -98,6 +105,7 @@ class Command(LongCommand):
                 format=format,
                 metadata=options["metadata"],
                 subset=subset,
+                connections=options["connections"],
             )
         except ExportError as error:
             raise CommandError(str(error)) from None
@@ -106,6 +114,7 @@ class Command(LongCommand):
         self.stdout.write(
             f"Exported project {project.pk} ({project.name}) to {summary.path} as {format} ({chosen}) "
             f"[{summary.profile} profile] in {seconds(summary.seconds)}"
+            + (f", read on {summary.connections} connections in one snapshot" if summary.connections > 1 else "")
         )
         if not subset.is_whole():
             self.stdout.write(f"  partial: {subset.describe()}")
