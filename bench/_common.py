@@ -152,7 +152,9 @@ class StageClock:
         self._current = None
 
 
-def export_archive(url: str, project_id: int, path: str, cprofile: bool, validate: bool = False) -> dict:
+def export_archive(
+    url: str, project_id: int, path: str, cprofile: bool, validate: bool = False, connections: int | None = None
+) -> dict:
     from ami.main.models import Project
     from dwca_port.export import export_project
 
@@ -165,7 +167,7 @@ def export_archive(url: str, project_id: int, path: str, cprofile: bool, validat
         profiler.enable()
     progress = StageClock()  # one stage per table: per-table times
     started = time.perf_counter()
-    summary = export_project(project, path, "full", progress=progress, validate=validate)
+    summary = export_project(project, path, "full", progress=progress, validate=validate, connections=connections)
     seconds = time.perf_counter() - started
     ends = progress.ends
     table_seconds, previous = {}, 0.0
@@ -180,6 +182,7 @@ def export_archive(url: str, project_id: int, path: str, cprofile: bool, validat
         "tables": {t.file: t.rows for t in summary.tables},
         "table_seconds": table_seconds,
         "validation": _stage_seconds(ends, "validate"),
+        "connections": summary.connections,
     }
     if profiler:
         profiler.disable()

@@ -8,7 +8,8 @@ with call_command) a synthetic project is seeded (ami.main.synthetic, COPY-based
 classification per detection), then, each step in its own spawned process so that its peak RSS
 (getrusage maxrss) is its own:
 
-1. export_project(project, path, "full", validate=False): rows written per second;
+1. export_project(project, path, "full", validate=False): rows written per second, on the default
+   connections (DWCA_EXPORT_CONNECTIONS) and on one; then the default export (validation on);
 2. validate_archive(path, profile="full") of that archive, timed on its own;
 3. PostgreSQL's own `COPY (SELECT ...) TO STDOUT (FORMAT csv)` of the same rows of the four big
    tables (source images, occurrences, detections, classifications, with joins for the UUIDs of
@@ -150,8 +151,16 @@ def run_size(args, images: int, detections: int, occurrences: int) -> dict:
     say("slowest tables: " + ", ".join(f"{name} {s:.1f} s ({exported['tables'][name]:,} rows)" for name, s in slowest))
     if args.cprofile:
         print(exported["profile"])
+    single = common.in_fresh_process(export, url, project, str(workdir / f"export-one-{images}.zip"), False, False, 1)
+    say(
+        f"export (validate=False) on one connection: {single['seconds']:.1f} s, peak RSS {single['rss']:.0f} MB; "
+        f"on {exported['connections']}: {exported['seconds']:.1f} s"
+    )
     default = common.in_fresh_process(export, url, project, str(workdir / f"export-default-{images}.zip"), False, True)
-    say(f"export (default: validation on): {default['seconds']:.1f} s, peak RSS {default['rss']:.0f} MB")
+    say(
+        f"export (default: validation on, {default['connections']} connections): {default['seconds']:.1f} s, "
+        f"peak RSS {default['rss']:.0f} MB"
+    )
     checked = common.in_fresh_process(validate, str(url), str(archive))
     say(
         f"validate_archive (default): {checked['seconds']:.1f} s, ok={checked['ok']} {checked['blocking']}, "
@@ -207,6 +216,7 @@ def run_size(args, images: int, detections: int, occurrences: int) -> dict:
         "validate": checked,
         "precise": precise,
         "default": default,
+        "single": single,
         "copy": copied,
         "dump": dumped,
         "camtrap": camtrap,
@@ -248,7 +258,7 @@ def default_only_report(r: dict) -> None:
     print("|---|---|---|---|---|---|")
     print(f"| seed | {s['seconds']:.1f} s | - | - | - | {s['rss']:.0f} MB |")
     print(
-        f"| export_project, default (validation on) | {f['seconds']:.1f} s "
+        f"| export_project, default (validation on, {f.get('connections', '?')} connections) | {f['seconds']:.1f} s "
         f"(writing {f['seconds'] - f['validation']:.1f} s, validation {f['validation']:.1f} s) | {rate:,.0f} | "
         f"{rate / copy_rate:.2f}x | {rate / dump_rate:.1f}x | {f['rss']:.0f} MB |"
     )
@@ -346,7 +356,11 @@ def default_report(r: dict) -> None:
     print(f"\n### {r['images']:,} source images: the default path ({rows:,} rows in the four big tables)")
     print("| Step | Time | Four-table rows/s | / COPY TO | / dumpdata | Peak RSS |")
     print("|---|---|---|---|---|---|")
-    for label, step in (("export_project, default (validation on)", f), ("export_project(validate=False)", e)):
+    for label, step in (
+        (f"export_project, default (validation on, {f['connections']} connections)", f),
+        (f"export_project(validate=False), {e['connections']} connections", e),
+        ("export_project(validate=False), 1 connection", r["single"]),
+    ):
         rate = rows / step["seconds"]
         print(
             f"| {label} | {step['seconds']:.1f} s | {rate:,.0f} | {rate / copy_rate:.2f}x | {rate / dump_rate:.1f}x | "

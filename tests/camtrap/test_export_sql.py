@@ -31,7 +31,7 @@ def _write(project, folder: Path, in_sql: bool) -> dict[str, bytes]:
     return {table.file: (folder / table.file).read_bytes() for table in TABLES}
 
 
-@graph_examples(25)
+@graph_examples(12)
 @given(plan=project_graphs())
 def test_random_projects_give_the_same_bytes_in_sql_and_in_python(db, plan):
     with tempfile.TemporaryDirectory() as directory, transaction.atomic():

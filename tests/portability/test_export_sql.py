@@ -37,7 +37,7 @@ def test_the_demo_project_exports_the_same_in_sql_and_in_python(demo, export, pr
     assert_same_files(export(demo, profile, in_sql=False), export(demo, profile, in_sql=True))
 
 
-@graph_examples(25)
+@graph_examples(12)
 @given(plan=project_graphs())
 def test_random_projects_export_the_same_in_sql_and_in_python(db, plan):
     with tempfile.TemporaryDirectory() as directory, transaction.atomic():
