@@ -75,6 +75,14 @@ def format_for(output: str | os.PathLike, format: str | None) -> tuple[str, str]
     return "dwca", "the default"
 
 
+def connections_for(asked: int | None) -> int:
+    """How many connections an export reads on: `asked`, else the setting DWCA_EXPORT_CONNECTIONS."""
+    connections = settings.DWCA_EXPORT_CONNECTIONS if asked is None else asked
+    if not 1 <= connections <= MAX_CONNECTIONS:
+        raise ExportError(f"connections must be between 1 and {MAX_CONNECTIONS}, not {connections}")
+    return connections
+
+
 def export_project(
     project,
     output: str | os.PathLike,
@@ -100,9 +108,7 @@ def export_project(
     `connections` (default: the setting DWCA_EXPORT_CONNECTIONS) is how many database connections
     read the archive's tables on PostgreSQL, all in the export's one snapshot; SQLite reads on one."""
     started = time.monotonic()
-    connections = settings.DWCA_EXPORT_CONNECTIONS if connections is None else connections
-    if not 1 <= connections <= MAX_CONNECTIONS:
-        raise ExportError(f"connections must be between 1 and {MAX_CONNECTIONS}, not {connections}")
+    connections = connections_for(connections)
     if format not in FORMATS:
         raise ExportError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     if format == CAMTRAP_DP:

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from ami.users.models import User
-from dwca_port.export import ExportError, export_project, format_for
+from dwca_port.export import ExportError, connections_for, export_project, format_for
 from dwca_port.jobs.control import JobError, enqueue_clone, enqueue_export, enqueue_import
 from dwca_port.storage import StorageError, storage_name, store_export
 
@@ -42,7 +42,12 @@ def export_in_background(project, options: dict) -> str:
         raise CommandError(f"project {project.pk} has no owner to record the DataExport under: give --user EMAIL")
     try:
         format, _ = format_for(name or "", options["format"])
-        return enqueued(enqueue_export(project, user, options["profile"], format, name, options.get("subset")))
+        connections = options.get("connections")
+        if connections is not None:
+            connections_for(connections)  # refused now, not on the worker
+        return enqueued(
+            enqueue_export(project, user, options["profile"], format, name, options.get("subset"), connections)
+        )
     except (ExportError, JobError) as error:
         raise CommandError(str(error)) from None
 
@@ -78,6 +83,7 @@ def export_to_storage(project, options: dict, progress) -> str:
             format=format,
             metadata=options.get("metadata"),
             subset=options.get("subset"),
+            connections=options.get("connections"),
         )
         stored, url, size = store_export(local, name)
     except (ExportError, StorageError) as error:

@@ -23,10 +23,15 @@ class JobError(Exception):
     """A job cannot be enqueued, found or cancelled; the message says why in one line."""
 
 
-def enqueue_export(project, user, profile: str, format: str, name: str | None = None, subset=None) -> Job:
-    """`subset` (dwca_port.subset.Subset) travels as its plain parameters."""
+def enqueue_export(
+    project, user, profile: str, format: str, name: str | None = None, subset=None, connections: int | None = None
+) -> Job:
+    """`subset` (dwca_port.subset.Subset) travels as its plain parameters; `connections` None means
+    the worker's setting."""
     name = name or export_name(project, "json" if format == "json" else "zip")
     params = {"profile": profile, "format": format, "name": name, "user_id": user.pk}
+    if connections is not None:
+        params["connections"] = connections
     if subset is not None and not subset.is_whole():
         params["subset"] = subset.as_params()
     return _enqueue(Job.JobType.DATA_EXPORT, f"Export {project.name} ({profile}, {format})", project, params)

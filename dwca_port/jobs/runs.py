@@ -57,6 +57,7 @@ def run_export(job: Job, progress: JobProgress) -> dict:
             format=params["format"],
             progress=progress,
             subset=Subset.from_params(project, params["subset"]) if "subset" in params else None,
+            connections=params.get("connections"),
         )
         progress.stage("store", total=1, unit="archives")
         name, url, size = store_export(local, params["name"])

@@ -165,12 +165,21 @@ def test_a_background_export_carries_its_partial_selection_to_the_worker(workers
     workers.start()
     out = io.StringIO()
     call_command(
-        "export_project", "--project", str(project.pk), "--deployments", str(deployment.pk), "--background", stdout=out
+        "export_project",
+        "--project",
+        str(project.pk),
+        "--deployments",
+        str(deployment.pk),
+        "--connections",
+        "1",
+        "--background",
+        stdout=out,
     )
     job = wait_for(int(out.getvalue().splitlines()[0]), FINISHED, workers)
 
     assert job.status == JobState.SUCCESS, job.progress
     assert job.params["subset"] == {"deployments": [str(deployment.uuid)]}
+    assert job.params["connections"] == 1
     with default_storage.open(job.result["name"]) as stored, zipfile.ZipFile(stored) as archive:
         deployments = archive.read("antenna_deployment.txt").decode().splitlines()
     assert len(deployments) == 2 and str(deployment.uuid) in deployments[1]  # the header and the one station

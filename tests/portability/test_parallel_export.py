@@ -15,6 +15,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
+from ami.jobs.models import Job
 from ami.main.demo import load_demo_project
 from ami.main.models import SourceImage
 from dwca_port.export import ExportError, export_project
@@ -129,10 +130,13 @@ def test_connections_out_of_range_are_refused_in_one_line(tmp_path):
         with pytest.raises(ExportError, match=r"connections must be between 1 and 16"):
             export_project(project, tmp_path / "x.zip", connections=wrong)
         assert not (tmp_path / "x.zip").exists()
+    command = ("export_project", "--project", str(project.pk), "--connections", "0")
+    jobs = Job.objects.count()
     with pytest.raises(CommandError, match=r"connections must be between 1 and 16, not 0"):
-        call_command(
-            "export_project", "--project", str(project.pk), "--output", str(tmp_path / "y.zip"), "--connections", "0"
-        )
+        call_command(*command, "--output", str(tmp_path / "y.zip"))
+    with pytest.raises(CommandError, match=r"connections must be between 1 and 16, not 0"):
+        call_command(*command, "--background")  # refused before it is queued
+    assert Job.objects.count() == jobs
 
 
 @pytest.mark.django_db
