@@ -71,6 +71,9 @@ def parse_args(argv=None):
         help="only the default export (validation on) beside COPY and dumpdata: the lean run for 10M images",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database (default: drop it at the end)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="use the project a run with --keep seeded in the database (no seeding)"
+    )
     parser.add_argument("--database", default=DATABASE, help="scratch database name (must start with bench_)")
     args = parser.parse_args(argv)
     if not args.database.startswith("bench_"):
@@ -133,9 +136,13 @@ def run_size(args, images: int, detections: int, occurrences: int) -> dict:
         f"\n## {images:,} source images, {detections:,} detections and classifications, {occurrences:,} occurrences",
         flush=True,
     )
-    url = common.recreate_database(args.database)
-    common.in_fresh_process(common.migrate, url)
-    seeded = common.in_fresh_process(seed, url, images, detections, occurrences)
+    if args.reuse:  # the project a run with --keep seeded
+        url = common.db_url(args.database)
+        seeded = common.in_fresh_process(common.find_seeded, url, images)
+    else:
+        url = common.recreate_database(args.database)
+        common.in_fresh_process(common.migrate, url)
+        seeded = common.in_fresh_process(seed, url, images, detections, occurrences)
     project = seeded["project"]
     big_rows = sum(seeded["rows"].values())
     say(f"seeded in {seeded['seconds']:.1f} s: {seeded['rows']}, peak RSS {seeded['rss']:.0f} MB")
