@@ -28,7 +28,8 @@ def pytest_addoption(parser):
 
 
 def reaches_database(item) -> bool:
-    return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))) or item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(DATABASE_FIXTURES & fixtures) or item.get_closest_marker("django_db") is not None
 
 
 def pytest_collection_modifyitems(config, items):
