@@ -70,6 +70,11 @@ def parse_args(argv=None):
         action="store_true",
         help="only the default export (validation on) beside COPY and dumpdata: the lean run for 10M images",
     )
+    parser.add_argument(
+        "--compare-connections",
+        action="store_true",
+        help="with --default-only, also export (validate=False) on one connection and on the default's",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database (default: drop it at the end)")
     parser.add_argument(
         "--reuse", action="store_true", help="use the project a run with --keep seeded in the database (no seeding)"
@@ -246,7 +251,7 @@ def run_default_only(args, url: str, project: int, images: int, seeded: dict, ar
         common.dumpdata_subset, url, project, min(args.dump_images, images), str(common.WORKDIR / f"dumpdata-{images}")
     )
     say(f"dumpdata subset: {dumped['seconds']:.1f} s, {dumped['rows']:,} rows, peak RSS {dumped['rss']:.0f} MB")
-    return {
+    result = {
         "images": images,
         "big_rows": sum(seeded["rows"].values()),
         "seed": seeded,
@@ -254,6 +259,14 @@ def run_default_only(args, url: str, project: int, images: int, seeded: dict, ar
         "copy": copied,
         "dump": dumped,
     }
+    if args.compare_connections:  # validate=False, so that only the reading differs
+        for connections in (1, default["connections"]):
+            step = common.in_fresh_process(
+                export, url, project, str(common.WORKDIR / f"export-{connections}c.zip"), False, False, connections
+            )
+            result[f"export on {connections}"] = step
+            say(f"export (validate=False) on {connections} connection(s): {step['seconds']:.1f} s")
+    return result
 
 
 def default_only_report(r: dict) -> None:
@@ -269,6 +282,13 @@ def default_only_report(r: dict) -> None:
         f"(writing {f['seconds'] - f['validation']:.1f} s, validation {f['validation']:.1f} s) | {rate:,.0f} | "
         f"{rate / copy_rate:.2f}x | {rate / dump_rate:.1f}x | {f['rss']:.0f} MB |"
     )
+    for name, step in r.items():
+        if name.startswith("export on "):
+            rate = rows / step["seconds"]
+            print(
+                f"| export_project(validate=False), {step['connections']} connection(s) | {step['seconds']:.1f} s | "
+                f"{rate:,.0f} | {rate / copy_rate:.2f}x | {rate / dump_rate:.1f}x | {step['rss']:.0f} MB |"
+            )
     print(f"| COPY TO, 4 tables | {c['seconds']:.1f} s | {copy_rate:,.0f} | 1 | - | {c['rss']:.0f} MB |")
     print(
         f"| dumpdata (subset, extrapolated) | {rows / dump_rate:.0f} s | {dump_rate:,.0f} | - | 1 | {d['rss']:.0f} MB |"
