@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from dwca_port.postgres.copy import copy_rows, export_session
 
@@ -56,6 +56,7 @@ class ParallelCopies:
         self._futures: dict[str, Future] = {}  # not yet taken
         self._submitted: list[Future] = []
         self._open: dict[int, object] = {}  # thread id -> its raw connection, to cancel its query
+        self.connected: set[int] = set()  # the helper threads the server gave a connection
         self._lock = threading.Lock()
         self._closing = False
         self._snapshot = ""
@@ -77,7 +78,7 @@ class ParallelCopies:
             self._submitted.append(self._futures[name])
 
     def take(self, name: str) -> Copied | None:
-        """The table copied ahead, or None when no helper started it (it is then the caller's to write)."""
+        """The table copied ahead, or None when no helper copied it (it is then the caller's to write)."""
         future = self._futures.pop(name, None)
         if future is None or future.cancel():
             return None
@@ -98,12 +99,16 @@ class ParallelCopies:
             running = wait(running, timeout=0.2).not_done
         self._pool.shutdown(wait=True)
         for future in self._futures.values():  # copied ahead but never taken (the export stopped)
-            if not future.cancelled() and future.exception() is None:
+            if not future.cancelled() and future.exception() is None and future.result() is not None:
                 future.result().data.close()
 
     # -- in a helper thread ----------------------------------------------------------------------
 
-    def _copy(self, statements: list[Statement]) -> Copied:
+    def _copy(self, statements: list[Statement]) -> Copied | None:
+        try:
+            connection.ensure_connection()
+        except OperationalError:  # a busy server (max_connections): the export copies the table itself
+            return None
         data = tempfile.TemporaryFile(dir=self._directory)  # unnamed: gone with the process, whatever happens
         try:
             with transaction.atomic(), connection.cursor() as cursor:
@@ -113,6 +118,7 @@ class ParallelCopies:
                     if self._closing:
                         raise CancelledError
                     self._open[threading.get_ident()] = connection.connection
+                    self.connected.add(threading.get_ident())
                 with export_session():
                     rows = sum(copy_rows(statement, data) for statement in statements)
             data.seek(0)

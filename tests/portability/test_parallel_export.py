@@ -13,7 +13,7 @@ import zipfile
 import psycopg
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 from ami.jobs.models import Job
 from ami.main.demo import load_demo_project
@@ -64,6 +64,22 @@ def test_two_connections_write_the_archive_one_connection_writes(tmp_path):
     assert (one.connections, two.connections) == (1, 2)
     assert _members(tmp_path / "one.zip") == _members(tmp_path / "two.zip")
     assert [t.rows for t in one.tables] == [t.rows for t in two.tables]
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_when_the_server_refuses_more_connections_the_export_reads_on_its_own(tmp_path):
+    """A busy server (max_connections reached) refuses the helpers: the export copies every table itself."""
+    project = load_demo_project(stdout=io.StringIO())
+    one = export_project(project, tmp_path / "one.zip", connections=1)
+    settings = connections.settings["default"]
+    connections.settings["default"] = {**settings, "PORT": "1"}  # new connections fail; the export's own is open
+    try:
+        refused = export_project(project, tmp_path / "refused.zip", connections=3)
+    finally:
+        connections.settings["default"] = settings
+    assert (one.connections, refused.connections) == (1, 1)
+    assert _members(tmp_path / "one.zip") == _members(tmp_path / "refused.zip")
 
 
 @on_postgresql
