@@ -55,7 +55,9 @@ def write_archive(
     summaries = []
     with (
         zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
-        ParallelCopies(helpers, path.parent) if helpers else contextlib.nullcontext() as ahead,
+        ParallelCopies(helpers, path.parent, lambda: progress.advance(0))
+        if helpers
+        else contextlib.nullcontext() as ahead,
     ):
         if ahead is not None:
             ahead.submit(list(copied.items()))

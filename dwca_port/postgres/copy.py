@@ -42,6 +42,15 @@ def export_session():
             pass  # an aborted transaction: its rollback undoes the SETs, and its error is the one to see
 
 
+class CopyFailed(DatabaseError):
+    """The server refused or stopped a COPY; `sqlstate` says why (e.g. 55P03: a lock not available)."""
+
+    def __init__(self, result):
+        super().__init__(result.error_message.decode(errors="replace").strip())
+        sqlstate = result.error_field(pq.DiagnosticField.SQLSTATE)
+        self.sqlstate = sqlstate.decode() if sqlstate else ""
+
+
 def copy_rows(
     statement: tuple[str, list],
     stream: BinaryIO,
@@ -66,7 +75,7 @@ def copy_rows(
     result = _result(pgconn)
     if result.status != pq.ExecStatus.COPY_OUT:
         _finish(pgconn)
-        raise DatabaseError(result.error_message.decode(errors="replace").strip())
+        raise CopyFailed(result)
     block = bytearray()
     rows = 0
     while True:
@@ -90,7 +99,7 @@ def copy_rows(
     result = _result(pgconn)
     _finish(pgconn)
     if result.status != pq.ExecStatus.COMMAND_OK:
-        raise DatabaseError(result.error_message.decode(errors="replace").strip())
+        raise CopyFailed(result)
     return int(result.command_status.split()[-1])
 
 

@@ -18,18 +18,26 @@ from __future__ import annotations
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor, wait
+from concurrent.futures import TimeoutError as StillRunning
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from django.db import OperationalError, connection, transaction
 
-from dwca_port.postgres.copy import copy_rows, export_session
+from dwca_port.postgres.copy import CopyFailed, copy_rows, export_session
 
 # What pg_export_snapshot() returns (e.g. 00000003-0000001B-1); it is spliced into SET
 # TRANSACTION SNAPSHOT, which takes no parameters, so it is checked first.
-_SNAPSHOT_ID = re.compile(r"^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$")
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
+# How long a helper waits for a table's lock. The export's own connection holds the lock of every
+# table it has read; DDL (ALTER, TRUNCATE, a migration) queued on one of them would hold a helper
+# back for ever while the export waits for that helper: the helper gives up, the export copies the
+# table itself (as pg_dump's workers do, with NOWAIT).
+LOCK_TIMEOUT = "2s"
+LOCK_NOT_AVAILABLE = "55P03"
 
 Statement = tuple[str, list]
 
@@ -50,13 +58,14 @@ class ParallelCopies:
     (normally, on an error or on Ctrl-C) cancels the helpers' queries, waits for their threads
     and drops their files."""
 
-    def __init__(self, helpers: int, directory: Path):
+    def __init__(self, helpers: int, directory: Path, waiting: Callable[[], None] = lambda: None):
         self._helpers = helpers
         self._directory = directory
+        self._waiting = waiting  # called every second the export waits for a helper (a job checks if it is cancelled)
         self._futures: dict[str, Future] = {}  # not yet taken
         self._submitted: list[Future] = []
         self._open: dict[int, object] = {}  # thread id -> its raw connection, to cancel its query
-        self.connected: set[int] = set()  # the helper threads the server gave a connection
+        self.connected: set[int] = set()  # the helper threads that copied a table ahead
         self._lock = threading.Lock()
         self._closing = False
         self._snapshot = ""
@@ -64,9 +73,15 @@ class ParallelCopies:
 
     def __enter__(self) -> ParallelCopies:
         with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('transaction_isolation')")
+            isolation = cursor.fetchone()[0]
+            if not connection.in_atomic_block or isolation not in ("repeatable read", "serializable"):
+                raise ValueError(f"helpers share a REPEATABLE READ transaction's snapshot, not a {isolation} one's")
+            # the export waits on its helpers while idle in its transaction: a server's idle timeout must not end it
+            cursor.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
             cursor.execute("SELECT pg_export_snapshot()")
             self._snapshot = cursor.fetchone()[0]
-        if not _SNAPSHOT_ID.match(self._snapshot):
+        if not _SNAPSHOT_ID.fullmatch(self._snapshot):
             raise ValueError(f"unexpected snapshot id {self._snapshot!r}")
         self._pool = ThreadPoolExecutor(self._helpers, thread_name_prefix="export-copy")
         return self
@@ -82,7 +97,11 @@ class ParallelCopies:
         future = self._futures.pop(name, None)
         if future is None or future.cancel():
             return None
-        return future.result()
+        while True:
+            try:
+                return future.result(timeout=1)
+            except StillRunning:
+                self._waiting()
 
     def __exit__(self, *exc) -> None:
         with self._lock:
@@ -94,13 +113,14 @@ class ParallelCopies:
         running = set(self._submitted)
         while running:
             with self._lock:
-                for raw in self._open.values():
-                    raw.cancel_safe()
+                helpers = list(self._open.values())
+            for raw in helpers:
+                raw.cancel_safe(timeout=2)
             running = wait(running, timeout=0.2).not_done
         self._pool.shutdown(wait=True)
-        for future in self._futures.values():  # copied ahead but never taken (the export stopped)
+        for future in self._submitted:  # copied ahead but never moved into the zip (the export stopped)
             if not future.cancelled() and future.exception() is None and future.result() is not None:
-                future.result().data.close()
+                future.result().data.close()  # (closing a moved one again does nothing)
 
     # -- in a helper thread ----------------------------------------------------------------------
 
@@ -114,15 +134,22 @@ class ParallelCopies:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 cursor.execute(f"SET TRANSACTION SNAPSHOT '{self._snapshot}'")
+                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
                 with self._lock:
                     if self._closing:
                         raise CancelledError
                     self._open[threading.get_ident()] = connection.connection
-                    self.connected.add(threading.get_ident())
                 with export_session():
                     rows = sum(copy_rows(statement, data) for statement in statements)
             data.seek(0)
+            with self._lock:
+                self.connected.add(threading.get_ident())
             return Copied(rows, data)
+        except CopyFailed as error:
+            data.close()
+            if error.sqlstate == LOCK_NOT_AVAILABLE:
+                return None
+            raise
         except BaseException:
             data.close()
             raise

@@ -104,6 +104,78 @@ def test_a_helper_reads_the_exports_snapshot_not_what_was_committed_since(tmp_pa
 
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
+def test_a_helper_queued_behind_ddl_leaves_the_table_to_the_export(tmp_path):
+    """The export holds the lock of a table it read; DDL queued on that table would hold a helper back
+    for ever while the export waits for it. The helper gives up (lock_timeout), the export copies it."""
+    project = load_demo_project(stdout=io.StringIO())
+    count = f"SELECT count(*) FROM main_sourceimage WHERE project_id = {project.pk}"
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        with ParallelCopies(1, tmp_path) as ahead:
+            SourceImage.objects.filter(project=project).count()  # the export's connection holds the table's lock
+            ddl = threading.Thread(target=_exclusive_lock_for_a_while, daemon=True)
+            ddl.start()
+            _ddl_is_waiting()
+            ahead.submit([("count", [(count, [])])])
+            _started(ahead, "count")
+            started = time.monotonic()
+            assert ahead.take("count") is None
+            assert time.monotonic() - started < 15
+    ddl.join(timeout=30)
+
+
+def _exclusive_lock_for_a_while() -> None:
+    with _another_connection() as other, other.transaction():
+        other.execute("SET lock_timeout = '30s'")
+        other.execute("LOCK TABLE main_sourceimage IN ACCESS EXCLUSIVE MODE")
+
+
+def _ddl_is_waiting() -> None:
+    deadline = time.monotonic() + 30
+    with _another_connection() as watcher:
+        while not watcher.execute(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND mode = 'AccessExclusiveLock'"
+        ).fetchone()[0]:
+            assert time.monotonic() < deadline, "the DDL never queued"
+            time.sleep(0.05)
+
+
+class Cancelled(Exception):
+    pass
+
+
+def _cancel() -> None:
+    raise Cancelled
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_job_cancelled_while_the_export_waits_for_a_helper_stops_at_once(tmp_path):
+    """While the export waits for a helper it still calls its listener, which stops a cancelled job."""
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            with ParallelCopies(1, tmp_path, waiting=_cancel) as ahead:
+                ahead.submit([("slow", [("SELECT pg_sleep(120)", [])])])
+                _started(ahead, "slow")
+                ahead.take("slow")
+    assert time.monotonic() - started < 30
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_helpers_refuse_a_transaction_without_a_stable_snapshot(tmp_path):
+    with transaction.atomic():  # READ COMMITTED: each statement its own snapshot
+        with pytest.raises(ValueError, match="REPEATABLE READ"):
+            with ParallelCopies(1, tmp_path):
+                pass
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
 def test_a_helpers_error_is_raised_where_its_table_is_taken(tmp_path):
     with transaction.atomic():
         with connection.cursor() as cursor:
