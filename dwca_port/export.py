@@ -79,7 +79,8 @@ def connections_for(asked: int | None) -> int:
     """How many connections an export reads on: `asked`, else the setting DWCA_EXPORT_CONNECTIONS."""
     connections = settings.DWCA_EXPORT_CONNECTIONS if asked is None else asked
     if not 1 <= connections <= MAX_CONNECTIONS:
-        raise ExportError(f"connections must be between 1 and {MAX_CONNECTIONS}, not {connections}")
+        where = " (the setting DWCA_EXPORT_CONNECTIONS)" if asked is None else ""
+        raise ExportError(f"connections must be between 1 and {MAX_CONNECTIONS}, not {connections}{where}")
     return connections
 
 

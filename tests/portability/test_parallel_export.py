@@ -212,12 +212,15 @@ def test_leaving_early_cancels_the_helpers_queries(tmp_path):
 
 
 @pytest.mark.django_db
-def test_connections_out_of_range_are_refused_in_one_line(tmp_path):
+def test_connections_out_of_range_are_refused_in_one_line(tmp_path, settings):
     project = load_demo_project(stdout=io.StringIO())
     for wrong in (0, -1, 17):
         with pytest.raises(ExportError, match=r"connections must be between 1 and 16"):
             export_project(project, tmp_path / "x.zip", connections=wrong)
         assert not (tmp_path / "x.zip").exists()
+    settings.DWCA_EXPORT_CONNECTIONS = 0
+    with pytest.raises(ExportError, match=r"not 0 \(the setting DWCA_EXPORT_CONNECTIONS\)"):
+        export_project(project, tmp_path / "x.zip")
     command = ("export_project", "--project", str(project.pk), "--connections", "0")
     jobs = Job.objects.count()
     with pytest.raises(CommandError, match=r"connections must be between 1 and 16, not 0"):
