@@ -5,6 +5,7 @@ run on PostgreSQL only."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 import time
@@ -34,6 +35,15 @@ def _another_connection() -> psycopg.Connection:
     return psycopg.connect(
         host=settings["HOST"], port=settings["PORT"], user=settings["USER"], dbname=settings["NAME"], autocommit=True
     )
+
+
+@contextlib.contextmanager
+def _repeatable_read():
+    """A transaction like the export's own: its snapshot is what helpers share."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
 
 def _copy_of_capture() -> str:
@@ -88,9 +98,7 @@ def test_a_helper_reads_the_exports_snapshot_not_what_was_committed_since(tmp_pa
     project = load_demo_project(stdout=io.StringIO())
     capture = SourceImage.objects.filter(project=project).first()
     count = f"SELECT count(*) FROM main_sourceimage WHERE project_id = {project.pk}"
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    with _repeatable_read():
         with ParallelCopies(1, tmp_path) as ahead:
             before = SourceImage.objects.filter(project=project).count()
             with _another_connection() as writer:  # a capture arrives, committed, after the snapshot was taken
@@ -109,9 +117,7 @@ def test_a_helper_queued_behind_ddl_leaves_the_table_to_the_export(tmp_path):
     for ever while the export waits for it. The helper gives up (lock_timeout), the export copies it."""
     project = load_demo_project(stdout=io.StringIO())
     count = f"SELECT count(*) FROM main_sourceimage WHERE project_id = {project.pk}"
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    with _repeatable_read():
         with ParallelCopies(1, tmp_path) as ahead:
             SourceImage.objects.filter(project=project).count()  # the export's connection holds the table's lock
             ddl = threading.Thread(target=_exclusive_lock_for_a_while, daemon=True)
@@ -155,9 +161,7 @@ def test_a_job_cancelled_while_the_export_waits_for_a_helper_stops_at_once(tmp_p
     """While the export waits for a helper it still calls its listener, which stops a cancelled job."""
     started = time.monotonic()
     with pytest.raises(Cancelled):
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        with _repeatable_read():
             with ParallelCopies(1, tmp_path, waiting=_cancel) as ahead:
                 ahead.submit([("slow", [("SELECT pg_sleep(120)", [])])])
                 _started(ahead, "slow")
@@ -177,9 +181,7 @@ def test_helpers_refuse_a_transaction_without_a_stable_snapshot(tmp_path):
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_a_helpers_error_is_raised_where_its_table_is_taken(tmp_path):
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    with _repeatable_read():
         with ParallelCopies(1, tmp_path) as ahead:
             ahead.submit([("broken", [("SELECT 1 / 0", [])])])
             _started(ahead, "broken")
@@ -194,9 +196,7 @@ def test_leaving_early_cancels_the_helpers_queries(tmp_path):
     """Ctrl-C (or any error) in the export: the helpers' COPYs stop at once, their connections close."""
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        with _repeatable_read():
             with ParallelCopies(1, tmp_path) as ahead:
                 ahead.submit([("slow", [("SELECT pg_sleep(120)", [])])])
                 _started(ahead, "slow")
