@@ -81,7 +81,7 @@ def write_archive(
                 else:
                     rows = _write_rows(table, context, statements.get(table.file), writer, progress)
             summaries.append(TableSummary(table.file, rows, archive.getinfo(table.file).file_size))
-    return summaries, 1 + (len(ahead.connected) if ahead is not None else 0)
+    return summaries, 1 + (len(ahead.delivered) if ahead is not None else 0)
 
 
 def _copy(statements, stream, progress: Progress) -> int:

@@ -65,7 +65,7 @@ class ParallelCopies:
         self._futures: dict[str, Future] = {}  # not yet taken
         self._submitted: list[Future] = []
         self._open: dict[int, object] = {}  # thread id -> its raw connection, to cancel its query
-        self.connected: set[int] = set()  # the helper threads that copied a table ahead
+        self.delivered: set[int] = set()  # the helper threads that copied a table ahead
         self._lock = threading.Lock()
         self._closing = False
         self._snapshot = ""
@@ -143,7 +143,7 @@ class ParallelCopies:
                     rows = sum(copy_rows(statement, data) for statement in statements)
             data.seek(0)
             with self._lock:
-                self.connected.add(threading.get_ident())
+                self.delivered.add(threading.get_ident())
             return Copied(rows, data)
         except CopyFailed as error:
             data.close()
