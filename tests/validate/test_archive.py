@@ -1,5 +1,6 @@
 """Safe reading of the zip: what is refused, with which finding, and the caps on member streams."""
 
+import random
 import stat
 import zipfile
 
@@ -138,3 +139,23 @@ def test_a_header_that_understates_a_size_fails_when_streamed():
         with pytest.raises(ArchiveError) as error:
             archive.open("event.txt").read()
     assert error.value.finding.code == "DWCA_UNREADABLE" and error.value.finding.file == "event.txt"
+
+
+@pytest.mark.parametrize(
+    "damage, words",
+    [
+        (lambda data, start: data.__setitem__(start, 0xFF), "damaged"),  # an invalid deflate block type
+        (lambda data, start: data.__setitem__(slice(start + 40, start + 44), b"\0\0\0\0"), "damaged"),
+    ],
+    ids=["deflate stream", "data (CRC)"],
+)
+def test_damaged_deflate_data_is_one_finding_on_its_member(damage, words):
+    rows = "".join(f"{random.Random(n).random()}\n" for n in range(2000)).encode()
+    data = bytearray(zip_members([("event.txt", b"id\n" + rows)]))
+    start = 30 + len("event.txt")  # the local header's fixed part, then the name: the deflate data
+    damage(data, start)
+    with open_archive(bytes(data)) as archive:
+        with pytest.raises(ArchiveError) as error:
+            archive.open("event.txt").read()
+    finding = error.value.finding
+    assert finding.code == "DWCA_UNREADABLE" and finding.file == "event.txt" and words in finding.message
