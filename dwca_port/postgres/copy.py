@@ -83,7 +83,7 @@ def copy_rows(
         # server works, and stall the export's other threads (compression, the other connections).
         size, data = pgconn.get_copy_data(1)
         if size == 0:
-            select.select([pgconn.socket], [], [])
+            _wait_readable(pgconn)
             pgconn.consume_input()
             continue
         if size < 0:
@@ -107,9 +107,17 @@ def _result(pgconn):
     """The next result, waited for in select: libpq's own wait holds the GIL, and the server may
     sort for minutes before the first row of a big table."""
     while pgconn.is_busy():
-        select.select([pgconn.socket], [], [])
+        _wait_readable(pgconn)
         pgconn.consume_input()
     return pgconn.get_result()
+
+
+def _wait_readable(pgconn) -> None:
+    """Until the server has sent something: poll, since select refuses descriptors past 1024
+    (a worker holding many files or connections)."""
+    poller = select.poll()
+    poller.register(pgconn.socket, select.POLLIN)
+    poller.poll()
 
 
 def _finish(pgconn) -> None:
