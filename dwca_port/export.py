@@ -16,13 +16,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from dwca_port.camtrap_export import PROFILE as CAMTRAP_DP
 from dwca_port.camtrap_export import PackageError, write_package
 from dwca_port.eml.additions import MetadataError, read_additions
-from dwca_port.findings import Report, Severity
+from dwca_port.findings import Report, Severity, one_line
 from dwca_port.formats import TableSummary
 from dwca_port.formats.dwca import write_archive
 from dwca_port.formats.json import write_json
@@ -134,14 +135,17 @@ def export_project(
     partial = output.with_name(output.name + ".partial")
     connections_used = 1
     try:
-        with snapshot() as own, export_session():
-            if format == "json":
-                summaries = write_json(partial, context, tables, progress)
-            else:
-                # more connections share the snapshot only when it is the export's own: a caller's
-                # transaction may hold rows no other connection can see
-                helpers = connections - 1 if own and in_sql and is_postgresql() else 0
-                summaries, connections_used = write_archive(partial, context, tables, in_sql, progress, helpers)
+        try:
+            with snapshot() as own, export_session():
+                if format == "json":
+                    summaries = write_json(partial, context, tables, progress)
+                else:
+                    # more connections share the snapshot only when it is the export's own: a
+                    # caller's transaction may hold rows no other connection can see
+                    helpers = connections - 1 if own else 0
+                    summaries, connections_used = write_archive(partial, context, tables, in_sql, progress, helpers)
+        except (DatabaseError, psycopg.Error) as error:  # the server stopped a read (a timeout, a restart...)
+            raise ExportError(f"the database stopped the export: {one_line(error)}") from error
         if validate and format == "dwca":
             _validate(partial, profile, progress)
         os.replace(partial, output)

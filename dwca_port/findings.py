@@ -77,3 +77,8 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.blocking
+
+
+def one_line(error: BaseException) -> str:
+    """An error's text on one line (a database error's DETAIL and HINT lines joined), for a refusal."""
+    return " ".join(str(error).split())

@@ -14,12 +14,9 @@ from collections.abc import Callable, Sequence
 
 from django.db import DatabaseError, models, transaction
 
+from dwca_port.findings import one_line
 from dwca_port.importer.state import ImportRefused, ImportState
 from dwca_port.tables import Table
-
-
-def one_line(error: Exception) -> str:
-    return " ".join(str(error).split())
 
 
 def first_refused(

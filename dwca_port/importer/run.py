@@ -29,11 +29,11 @@ from ami.main.models import Project
 from ami.users.roles import create_roles_for_project
 from dwca_port import graph
 from dwca_port.counts import number
+from dwca_port.findings import one_line
 from dwca_port.formats import SourceError, TableSource, looks_like_json, open_source
 from dwca_port.graph import Scope
 from dwca_port.importer import caches, effects, isolation
 from dwca_port.importer.portable import PortableWriter, write_links
-from dwca_port.importer.refusals import one_line
 from dwca_port.importer.report import ImportReport
 from dwca_port.importer.shared import resolve_shared
 from dwca_port.importer.staging import StagingWriter

@@ -39,10 +39,10 @@ from django.db import DatabaseError, connection, models, transaction
 from django.db.models import F
 
 from dwca_port import graph
+from dwca_port.findings import one_line
 from dwca_port.graph import Scope
 from dwca_port.importer import caches
 from dwca_port.importer.portable import PortableWriter
-from dwca_port.importer.refusals import one_line
 from dwca_port.importer.state import ImportRefused, ImportState, skipped_message, unresolved_reference
 from dwca_port.json_references import to_pks
 from dwca_port.postgres import quote_name as qn
