@@ -228,10 +228,17 @@ def format_value(kind: Kind, value: Any) -> str | None:
 
 
 def with_offset(value: datetime.datetime) -> str:
-    """A naive local datetime as ISO 8601 with its UTC offset (for Darwin Core terms).
-    Ambiguous wall times take the later (standard-time) reading, as PostgreSQL does."""
-    aware = value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE), fold=1)
+    """A naive local datetime as ISO 8601 with its UTC offset (for Darwin Core terms). A wall time
+    the clocks show twice takes the reading its fold names, as format_local_datetime does: from
+    PostgreSQL the instant's own (the same offset as the SQL form writes), from SQLite's text the first."""
+    aware = value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
     return aware.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+
+
+def local_instant(value: datetime.datetime) -> datetime.datetime:
+    """The instant a naive local time stands for: what orders times across the hour the clocks
+    repeat (naive datetimes compare by wall time, their fold ignored)."""
+    return value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE)).astimezone(datetime.UTC)
 
 
 # -- reading ------------------------------------------------------------------------------------

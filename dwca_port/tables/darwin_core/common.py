@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 
 from dwca_port.postgres.cells import compiled
 from dwca_port.tables.base import DWC, Column, Statement
 from dwca_port.tables.context import ExportContext
 from dwca_port.tables.evidence import evidence_ctes
-from dwca_port.values import Kind, format_float, with_offset
+from dwca_port.values import Kind, format_float, local_instant, with_offset
 
 EVENT = DWC + "Event"
 OCCURRENCE = DWC + "Occurrence"
@@ -50,8 +48,7 @@ def utc_instant(value: datetime.datetime | None) -> str | None:
     One offset for every row, so readers parse the column without mixing offsets."""
     if value is None:
         return None
-    aware = value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE), fold=1)
-    return aware.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return local_instant(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def utc_instant_sql(expression: str) -> str:

@@ -21,7 +21,7 @@ from dwca_port.tables.darwin_core.common import (
     utc_instant_sql,
 )
 from dwca_port.tables.evidence import IS_URL_SQL, capture_url_sql
-from dwca_port.values import Kind, with_offset
+from dwca_port.values import Kind, local_instant, with_offset
 
 # One vocabulary (HISPID's identification verification status), documented in the EML.
 MACHINE_STATUS = "verification required"  # a machine prediction no person has checked
@@ -179,14 +179,19 @@ def _time(moment) -> str:
     return with_offset(moment)[11:]
 
 
+def _when(moment) -> tuple:
+    """A sort key in time order, untimed last."""
+    return (True, 0) if moment is None else (False, local_instant(moment))
+
+
 def seen(detections) -> dict[str, str | None]:
     """When and on which images an occurrence was seen: eventDate and eventTime from the first
     to the last capture of its detections; associatedMedia, their crops then their captures, each
     in time order (then by UUID)."""
-    ordered = sorted(detections, key=lambda d: (d.capture.timestamp is None, d.capture.timestamp or 0, d.uuid))
+    ordered = sorted(detections, key=lambda d: (*_when(d.capture.timestamp), d.uuid))
     times = [d.capture.timestamp for d in ordered if d.capture.timestamp is not None]
     captures = {d.capture.uuid: d.capture for d in ordered}
-    shots = sorted(captures.values(), key=lambda c: (c.timestamp is None, c.timestamp or 0, c.uuid))
+    shots = sorted(captures.values(), key=lambda c: (*_when(c.timestamp), c.uuid))
     media = [d.crop for d in ordered if d.crop] + [c.url for c in shots if c.url]
     first, last = (times[0], times[-1]) if times else (None, None)
     moments = () if first is None else (first,) if first == last else (first, last)
