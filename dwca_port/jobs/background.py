@@ -10,6 +10,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from ami.users.models import User
+from dwca_port.clone import CloneError, checked_name
 from dwca_port.export import ExportError, connections_for, export_project, format_for
 from dwca_port.jobs.control import JobError, enqueue_clone, enqueue_export, enqueue_import
 from dwca_port.storage import StorageError, storage_name, store_export
@@ -61,10 +62,11 @@ def import_in_background(archive: str, import_options) -> str:
         raise CommandError(str(error)) from None
 
 
-def clone_in_background(source, name: str, owner, dry_run: bool) -> str:
+def clone_in_background(source, name: str, owner, dry_run: bool, allow_duplicate_name: bool) -> str:
     try:
-        return enqueued(enqueue_clone(source, name, owner, dry_run))
-    except JobError as error:
+        checked_name(source, name, allow_duplicate_name)  # refused now, not on the worker
+        return enqueued(enqueue_clone(source, name, owner, dry_run, allow_duplicate_name))
+    except (CloneError, JobError) as error:
         raise CommandError(str(error)) from None
 
 

@@ -42,8 +42,13 @@ def enqueue_import(archive: str, options: ImportOptions) -> Job:
     return _enqueue(Job.JobType.DATA_IMPORT, f"Import {archive}", None, params)
 
 
-def enqueue_clone(source, name: str, owner=None, dry_run: bool = False) -> Job:
-    params = {"name": name, "owner_id": owner.pk if owner else None, "dry_run": dry_run}
+def enqueue_clone(source, name: str, owner=None, dry_run: bool = False, allow_duplicate_name: bool = False) -> Job:
+    params = {
+        "name": name,
+        "owner_id": owner.pk if owner else None,
+        "dry_run": dry_run,
+        "allow_duplicate_name": allow_duplicate_name,
+    }
     return _enqueue(Job.JobType.PROJECT_CLONE, f"Clone {source.name} as {name}", source, params)
 
 

@@ -94,7 +94,14 @@ def run_clone(job: Job, progress: JobProgress) -> dict:
     params = job.params
     source = Project.objects.get(pk=job.project_id)
     owner = User.objects.get(pk=params["owner_id"]) if params.get("owner_id") else None
-    report = clone_project(source, params["name"], owner=owner, dry_run=params.get("dry_run", False), progress=progress)
+    report = clone_project(
+        source,
+        params["name"],
+        owner=owner,
+        dry_run=params.get("dry_run", False),
+        allow_duplicate_name=params.get("allow_duplicate_name", False),
+        progress=progress,
+    )
     return {"project_id": report.project_id, "project_uuid": str(report.project_uuid), "created": report.created}
 
 

@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from ami.jobs.models import Job
 from ami.main.models import Organization, Project
 from ami.users.models import User
 from ami.users.roles import ProjectManager, roles_of
@@ -87,6 +88,15 @@ def test_bad_input_is_refused_in_one_line_and_changes_nothing(db, arguments, mes
     assert str(refused.value) == message.format(taken=taken.pk, template=template.pk)
     assert "\n" not in str(refused.value)
     assert database_snapshot() == before
+
+
+def test_a_background_clone_checks_the_name_before_it_is_queued(db):
+    template = small_template()  # no organization
+    jobs = Job.objects.count()
+    with pytest.raises(CommandError) as refused:
+        clone("--source-project", str(template.pk), "--name", "Small template", "--background")
+    assert "pass --allow-duplicate-name" in str(refused.value) and "\n" not in str(refused.value)
+    assert Job.objects.count() == jobs
 
 
 def test_a_name_taken_by_another_project_without_organization_is_refused(db):

@@ -96,12 +96,13 @@ def test_an_import_job_reads_the_storage_and_advances_through_every_stage(worker
 
 
 def test_a_clone_job_clones_on_the_worker(workers):
+    """Under the template's own name too, when the operator allowed it (--allow-duplicate-name)."""
     project = load_demo_project(stdout=None)
     workers.start()
-    job = enqueue_clone(project, "Cloned by a worker")
+    job = enqueue_clone(project, project.name, allow_duplicate_name=True)
     job = wait_for(job.pk, FINISHED, workers)
     assert job.status == JobState.SUCCESS, job.progress
-    clone = Project.objects.get(name="Cloned by a worker")
+    clone = Project.objects.exclude(pk=project.pk).get(name=project.name)
     assert job.result["project_id"] == clone.pk and clone.deployments.count() == project.deployments.count()
 
 

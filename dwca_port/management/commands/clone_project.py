@@ -43,7 +43,9 @@ class Command(LongCommand):
         source = find_project(options["source_project"])
         owner = find_user(options["owner"]) if options["owner"] is not None else None
         if options["background"]:
-            self.stdout.write(clone_in_background(source, options["name"], owner, options["dry_run"]))
+            self.stdout.write(
+                clone_in_background(source, options["name"], owner, options["dry_run"], options["allow_duplicate_name"])
+            )
             return
         try:
             report = clone_project(
