@@ -20,6 +20,22 @@ WORKDIR = Path(os.environ.get("BENCH_WORKDIR", "/tmp/antenna-dwca-bench"))
 BIG_MODELS = ("main.SourceImage", "main.Occurrence", "main.Detection", "main.Classification")
 
 
+def run_sizes(args, run_size, report) -> None:
+    """run_size at the asked size (with --scale, at a tenth of it first), then the report; the
+    scratch database is dropped at the end unless --keep."""
+    sizes = [(args.images, args.detections, args.occurrences)]
+    if args.scale:
+        sizes.insert(0, (args.images // 10, args.detections // 10, args.occurrences // 10))
+    results = []
+    try:
+        for images, detections, occurrences in sizes:
+            results.append(run_size(args, images, detections, occurrences))
+    finally:
+        if not args.keep:
+            drop_database(args.database)
+    report(results)
+
+
 def db_url(name: str) -> str:
     return f"{SERVER}/{name}"
 

@@ -410,18 +410,7 @@ def default_report(r: dict) -> None:
 
 
 def main(argv=None) -> None:
-    args = parse_args(argv)
-    sizes = [(args.images, args.detections, args.occurrences)]
-    if args.scale:
-        sizes.insert(0, (args.images // 10, args.detections // 10, args.occurrences // 10))
-    results = []
-    try:
-        for images, detections, occurrences in sizes:
-            results.append(run_size(args, images, detections, occurrences))
-    finally:
-        if not args.keep:
-            common.drop_database(args.database)
-    report(results)
+    common.run_sizes(parse_args(argv), run_size, report)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 
 The archive is the one bench/export.py left in $BENCH_WORKDIR (default /tmp/antenna-dwca-bench)
 as export-<images>.zip; when it is missing it is made the same way (seeded in the scratch
-database `bench_import_src`, exported, the database dropped). Then, each step in its own
+database `<--database>_src` (`bench_import_src`), exported, the database dropped). Then, each step in its own
 spawned process so that its peak RSS (getrusage maxrss) is its own:
 
 1. in a fresh database `bench_import` (dropped, re-created, migrated with call_command):
@@ -38,7 +38,6 @@ sys.path.insert(0, str(HERE))
 import _common as common  # noqa: E402
 
 DATABASE = "bench_import"
-SOURCE_DATABASE = "bench_import_src"
 
 
 def parse_args(argv=None):
@@ -201,13 +200,14 @@ def ensure_archive(args, images, detections, occurrences) -> Path:
         return archive
     print(f"  {archive} is missing: seeding and exporting it", flush=True)
     common.WORKDIR.mkdir(parents=True, exist_ok=True)
-    url = common.recreate_database(SOURCE_DATABASE)
+    source = args.database + "_src"  # where the archive's project is seeded and exported
+    url = common.recreate_database(source)
     try:
         common.in_fresh_process(common.migrate, url)
         seeded = common.in_fresh_process(common.seed_project, url, images, detections, occurrences)
         common.in_fresh_process(common.export_archive, url, seeded["project"], str(archive), False)
     finally:
-        common.drop_database(SOURCE_DATABASE)
+        common.drop_database(source)
     return archive
 
 
@@ -378,18 +378,7 @@ def report(results: list[dict]) -> None:
 
 
 def main(argv=None) -> None:
-    args = parse_args(argv)
-    sizes = [(args.images, args.detections, args.occurrences)]
-    if args.scale:
-        sizes.insert(0, (args.images // 10, args.detections // 10, args.occurrences // 10))
-    results = []
-    try:
-        for images, detections, occurrences in sizes:
-            results.append(run_size(args, images, detections, occurrences))
-    finally:
-        if not args.keep:
-            common.drop_database(args.database)
-    report(results)
+    common.run_sizes(parse_args(argv), run_size, report)
 
 
 if __name__ == "__main__":
