@@ -2,7 +2,9 @@
 
 import random
 import stat
+import struct
 import zipfile
+import zlib
 
 import pytest
 
@@ -159,3 +161,31 @@ def test_damaged_deflate_data_is_one_finding_on_its_member(damage, words):
             archive.open("event.txt").read()
     finding = error.value.finding
     assert finding.code == "DWCA_UNREADABLE" and finding.file == "event.txt" and words in finding.message
+
+
+def _raw_deflated_zip(name: str, deflated: bytes, plain: bytes) -> bytes:
+    """A one-member zip around deflate data as given (zipfile would write its own)."""
+    crc, encoded = zlib.crc32(plain), name.encode()
+    sizes = (crc, len(deflated), len(plain), len(encoded))
+    local = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 8, 0, 0x21, *sizes, 0) + encoded + deflated
+    central = (
+        struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, *sizes, 0, 0, 0, 0, 0o100644 << 16, 0)
+        + encoded
+    )
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 1, 1, len(central), len(local), 0)
+    return local + central + end
+
+
+def test_deflate_data_standard_readers_refuse_is_refused():
+    """A dynamic block whose literal/length code is incomplete: zlib (zipfile, Java's Inflater in an
+    IPT) refuses it; some faster inflaters (ISA-L) read 'aaaaaaaaaa'. The archive is unreadable."""
+    deflated = bytes.fromhex(
+        "edfd0190244992244902" + "00" * 48 + "02" + "00" * 78 + "10" + "00" * 14 + "20" + "00" * 15 + "10"
+    )
+    data = _raw_deflated_zip("event.txt", deflated, b"a" * 10)
+    with open_archive(data) as archive:
+        with pytest.raises(ArchiveError) as error:
+            archive.open("event.txt").read()
+    assert (
+        error.value.finding.code == "DWCA_UNREADABLE" and "invalid literal/lengths set" in error.value.finding.message
+    )
