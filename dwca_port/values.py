@@ -228,17 +228,24 @@ def format_value(kind: Kind, value: Any) -> str | None:
 
 
 def with_offset(value: datetime.datetime) -> str:
-    """A naive local datetime as ISO 8601 with its UTC offset (for Darwin Core terms). A wall time
-    the clocks show twice takes the reading its fold names, as format_local_datetime does: from
-    PostgreSQL the instant's own (the same offset as the SQL form writes), from SQLite's text the first."""
-    aware = value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
-    return aware.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+    """A naive local datetime as ISO 8601 with its UTC offset (for Darwin Core terms)."""
+    return _reading(value).isoformat(timespec="microseconds" if value.microsecond else "seconds")
 
 
 def local_instant(value: datetime.datetime) -> datetime.datetime:
-    """The instant a naive local time stands for: what orders times across the hour the clocks
-    repeat (naive datetimes compare by wall time, their fold ignored)."""
-    return value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE)).astimezone(datetime.UTC)
+    """The instant a naive local time stands for: what orders and compares times across the hour
+    the clocks repeat (naive datetimes compare by wall time, their fold ignored)."""
+    return _reading(value).astimezone(datetime.UTC)
+
+
+def _reading(value: datetime.datetime) -> datetime.datetime:
+    """A naive local time in the local zone. A wall time the clocks show twice takes the reading
+    its fold names, as format_local_datetime does: from PostgreSQL the instant's own (the offset
+    the SQL forms write), from SQLite's text the first. Any other time takes fold 1, which for a
+    time the clocks skip (SQLite keeps it) is the offset after the change: no later than the
+    times that follow it."""
+    fold = value.fold if repeated_wall_time(value) else 1
+    return value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE), fold=fold)
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -309,6 +316,13 @@ def _refuse_constant(name: str):
     raise Unstorable(f"JSON holds {name}, which JSON does not define (PostgreSQL's jsonb refuses it)")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # (1E400: it would come back as Infinity, which JSON does not define)
+        raise Unstorable(f"JSON holds {text[:40]}, past the range of a double")
+    return value
+
+
 def json_depth(text: str) -> int:
     """The deepest nesting of arrays and objects in a JSON text (strings skipped)."""
     depth = deepest = 0
@@ -320,10 +334,11 @@ def json_depth(text: str) -> int:
 
 def parse_json(text: str) -> Any:
     """A JSON cell as PostgreSQL's jsonb takes it, on every database: nesting at most
-    MAX_JSON_DEPTH deep, no NaN or Infinity, no NUL character or lone surrogate in a string."""
+    MAX_JSON_DEPTH deep, no NaN or Infinity (nor a number that reads as one), no NUL character or
+    lone surrogate in a string."""
     if text.count("[") + text.count("{") > MAX_JSON_DEPTH and json_depth(text) > MAX_JSON_DEPTH:
         raise Unstorable(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-    value = json.loads(text, parse_constant=_refuse_constant)
+    value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     if "\\u" in text:  # only an escape can put NUL or a surrogate into a decoded string
         _refuse_unstorable_strings(value)
     return value

@@ -12,11 +12,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from ami.main.models import Deployment, Project, SourceImage
+from ami.main.models import Deployment, Occurrence, Project, SourceImage
 from dwca_port.importer import ImportOptions, import_project
 from tests.archive_corpus import Editor
 from tests.portability.corpus_helpers import database_fingerprint
-from tests.portability.helpers import column, data_files, wipe_graph
+from tests.portability.helpers import column, data_files, members, wipe_graph
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +125,56 @@ def test_the_sql_and_python_exports_agree_on_repeated_wall_times(demo, export):
     assert "2024-11-03T01:30:00-04:00" in column(python, "antenna_sourceimage.txt", "timestamp")
     assert "2024-11-03T01:30:00-04:00" in column(python, "multimedia.txt", "created")
     assert data_files(python) == data_files(sql)
+
+
+def _occurrence_across_the_change(project, moments: list[str]) -> None:
+    """Give the captures of one occurrence (one seen on as many captures) the instants `moments`."""
+    from django.db.models import Count
+
+    occurrence = (
+        Occurrence.objects.filter(project=project)
+        .annotate(shots=Count("detections__source_image", distinct=True))
+        .filter(shots=len(moments))
+        .order_by("pk")
+        .first()
+    )
+    captures = list(SourceImage.objects.filter(detections__occurrence=occurrence).distinct().order_by("pk"))
+    with connection.cursor() as cursor:
+        for capture, moment in zip(captures, moments):
+            cursor.execute(
+                "UPDATE main_sourceimage SET timestamp = %s::timestamptz WHERE id = %s", [moment, capture.pk]
+            )
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="the SQL fast path is PostgreSQL's")
+@pytest.mark.parametrize(
+    "moments, written",
+    [  # 01:30 daylight, then 01:30 standard time; 01:50 daylight, then 01:10: wall times out of order
+        (["2024-11-03T05:30:00Z", "2024-11-03T06:30:00Z"], "2024-11-03T01:30:00-04:00/2024-11-03T01:30:00-05:00"),
+        (["2024-11-03T05:50:00Z", "2024-11-03T06:10:00Z"], "2024-11-03T01:50:00-04:00/2024-11-03T01:10:00-05:00"),
+    ],
+    ids=["one wall time", "wall times out of order"],
+)
+def test_an_occurrence_seen_across_the_autumn_change_is_written_alike_in_sql_and_python(demo, export, moments, written):
+    """Its first and last captures are its first and last instants, in the Darwin Core views and in
+    the Camtrap DP package: the Python builders compare instants as the SQL forms do."""
+    _occurrence_across_the_change(demo, moments)
+    python, sql = export(demo, in_sql=False), export(demo, in_sql=True)
+    assert written in column(sql, "occurrence.txt", "eventDate")
+    assert data_files(python) == data_files(sql)
+    camtrap = [members(export(demo, format="camtrap-dp", in_sql=in_sql)) for in_sql in (False, True)]
+    for name in ("deployments.csv", "media.csv", "observations.csv"):
+        assert camtrap[0][name] == camtrap[1][name], name
+
+
+@pytest.mark.skipif(ON_POSTGRESQL, reason="PostgreSQL cannot hold a time the clocks skip")
+def test_a_capture_in_the_skipped_spring_hour_reads_before_the_captures_after_it(demo, export):
+    """SQLite keeps 02:30 on the night the clocks skip from 02:00 to 03:00; with 03:10 after it in
+    the same station, its offset (-04:00, the one after the change) keeps the station's interval
+    in order, and the archive passes validation."""
+    deployment = Deployment.objects.filter(project=demo).order_by("pk").first()
+    captures = SourceImage.objects.filter(deployment=deployment).order_by("pk")
+    captures.update(timestamp="2024-03-10 03:10:00")
+    SourceImage.objects.filter(pk=captures.first().pk).update(timestamp="2024-03-10 02:30:00")
+    archive = export(demo)  # validated: an interval ending before it starts is refused
+    assert "2024-03-10T02:30:00-04:00/2024-03-10T03:10:00-04:00" in column(archive, "event.txt", "eventDate")

@@ -30,7 +30,7 @@ from dwca_port.tables.camtrap.deployments import TABLE as DEPLOYMENTS
 from dwca_port.tables.camtrap.media import TABLE as MEDIA
 from dwca_port.tables.context import ExportContext
 from dwca_port.tables.darwin_core.common import published_ctes
-from dwca_port.values import Kind, format_float
+from dwca_port.values import Kind, format_float, local_instant
 
 LEVELS = ("event", "media")
 TYPES = ("animal", "unclassified")  # of the standard's: a determination, else no name yet
@@ -173,7 +173,7 @@ def rows(context: ExportContext) -> Iterator[dict]:
             seen = [d for d in evidence.detections.get(occurrence.pk, ()) if d.capture.uuid in deployment_of]
             if not seen:
                 continue
-            first = min(seen, key=lambda d: (d.capture.timestamp, d.uuid))
+            first = min(seen, key=lambda d: (local_instant(d.capture.timestamp), d.uuid))  # (as timestamptz orders)
             human = evidence.identifications.get(occurrence.pk)
             best = evidence.best.get(occurrence.pk)
             event = str(occurrence.uuid)
@@ -182,7 +182,7 @@ def rows(context: ExportContext) -> Iterator[dict]:
                 "deploymentID": deployment_of[first.capture.uuid],
                 "eventID": event,
                 "eventStart": instant(first.capture.timestamp),
-                "eventEnd": instant(max(d.capture.timestamp for d in seen)),
+                "eventEnd": instant(max((d.capture.timestamp for d in seen), key=local_instant)),
                 "observationLevel": "event",
                 "observationType": "animal",
                 "scientificName": occurrence.determination.name or None,

@@ -60,7 +60,7 @@ def interval(start, end) -> str | None:
     """An ISO 8601 instant or interval, local time with its UTC offset."""
     if start is None:
         return None
-    if end is None or end == start:
+    if end is None or local_instant(end) == local_instant(start):
         return with_offset(start)
     return f"{with_offset(start)}/{with_offset(end)}"
 
