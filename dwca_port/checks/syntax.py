@@ -154,7 +154,7 @@ def kind_parser(kind: Kind) -> Callable[[str], object] | None:
 _SQL_MONTH_DAY = "-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 _SQL_DATE = "[1-9][0-9]{3}" + _SQL_MONTH_DAY
 _SQL_TIME = r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
-_SQL_JSON_NUMBER = r"-?(0|[1-9][0-9]{0,17})(\.[0-9]+)?([eE][-+]?[0-9]+)?"
+_SQL_JSON_NUMBER = r"-?(0|[1-9][0-9]{0,17})(\.[0-9]+)?([eE][-+]?[0-9]{1,2})?"
 _SQL_SHAPES = {
     Kind.UUID: "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
     Kind.INTEGER: "-?[0-9]+",
@@ -167,7 +167,7 @@ _SQL_SHAPES = {
     # http(s) with a plain host and printable ASCII after it, no brackets or backslash: urlsplit finds the host
     Kind.URI: r"https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?([/?#][!-Z^-~]*)?",
     # a flat array of numbers as jsonb prints it (a detection's bounding box); integers short of
-    # Python's 4,300-digit limit on int()
+    # Python's 4,300-digit limit on int(), exponents short of a double's range
     Kind.JSON: rf"\[({_SQL_JSON_NUMBER}(, {_SQL_JSON_NUMBER})*)?\]",
 }
 

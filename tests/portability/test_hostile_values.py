@@ -81,6 +81,7 @@ HOSTILE = {
     "text_81_in_varchar_80": ("antenna_deployment.txt", "name", "n" * 81, "longer than the 80"),
     "json_nan": ("antenna_detection.txt", "bbox", "[NaN, 1, 2, 3]", "NaN"),
     "json_infinity": ("antenna_detection.txt", "bbox", "[1, Infinity, 2, 3]", "Infinity"),
+    "json_number_past_a_double": ("antenna_detection.txt", "bbox", "[1E400, 1, 2, 3]", "past the range of a double"),
     "json_nul": ("antenna_sourceimagecollection.txt", "kwargs", '{"note": "a\\u0000b"}', "NUL"),
     "json_lone_surrogate": ("antenna_sourceimagecollection.txt", "kwargs", '{"note": "\\ud800"}', "lone surrogate"),
     "float_past_float8": ("antenna_detection.txt", "detectionScore", "1e400", "out of range"),

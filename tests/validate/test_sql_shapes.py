@@ -12,6 +12,9 @@ SAMPLES = {
         "[373, 1193, 656, 1234]",
         "[]",
         "[0.5, -2, 1e3, 2.5E-4]",
+        "[1e99, -123456789012345678.5E-99]",
+        "[1E400]",  # a double's infinity: the parser refuses it
+        "[123456789012345678e99]",
         "[1" + "0" * 4400 + "]",  # past int()'s digit limit: the parser refuses it
         "[01]",
         "[1,2]",
