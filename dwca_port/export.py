@@ -36,6 +36,7 @@ from dwca_port.tables.context import ExportContext
 from dwca_port.validate import validate_archive
 
 FORMATS = ("dwca", "json", CAMTRAP_DP)
+DATABASE_ERRORS = (DatabaseError, psycopg.Error)  # Django's, and those of the helpers' own connections
 MAX_CONNECTIONS = 16  # database connections one export may hold (pg_dump -j has no cap; a shared server needs one)
 # What an output name's extension says of its format (the first, when --format is not given).
 EXTENSIONS = {".zip": ("dwca", CAMTRAP_DP), ".json": ("json",)}
@@ -144,8 +145,8 @@ def export_project(
                     # caller's transaction may hold rows no other connection can see
                     helpers = connections - 1 if own else 0
                     summaries, connections_used = write_archive(partial, context, tables, in_sql, progress, helpers)
-        except (DatabaseError, psycopg.Error) as error:  # the server stopped a read (a timeout, a restart...)
-            raise ExportError(f"the database stopped the export: {one_line(error)}") from error
+        except DATABASE_ERRORS as error:  # a timeout, a lock, a restart...
+            raise _stopped(error) from error
         if validate and format == "dwca":
             _validate(partial, profile, progress)
         os.replace(partial, output)
@@ -188,7 +189,13 @@ def _camtrap_dp(project, output, progress, validate, in_sql, metadata, started) 
         path, tables, warnings = write_package(project, output, progress.say, additions, in_sql, validate)
     except (MetadataError, PackageError) as error:
         raise ExportError(str(error)) from None
+    except DATABASE_ERRORS as error:
+        raise _stopped(error) from error
     return ExportSummary(path, CAMTRAP_DP, tables, time.monotonic() - started, warnings)
+
+
+def _stopped(error: Exception) -> ExportError:
+    return ExportError(f"the export stopped on a database error: {one_line(error)}")
 
 
 def _validate(path: Path, profile: str, progress: Progress) -> None:

@@ -81,4 +81,4 @@ class Report:
 
 def one_line(error: BaseException) -> str:
     """An error's text on one line (a database error's DETAIL and HINT lines joined), for a refusal."""
-    return " ".join(str(error).split())
+    return " ".join(str(error).split()) or type(error).__name__

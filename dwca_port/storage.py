@@ -23,6 +23,8 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage, storages
 
+from dwca_port.findings import one_line
+
 STORAGE_PREFIX = "storage:"
 CHUNK = 8 * 1024 * 1024
 
@@ -112,10 +114,6 @@ def permanent_url(name: str) -> str:
         unsigned.querystring_auth = False
         return unsigned.url(name)
     return default_storage.url(name)
-
-
-def one_line(error: Exception) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 def export_name(project, extension: str) -> str:

@@ -64,7 +64,7 @@ def import_in_background(archive: str, import_options) -> str:
 
 def clone_in_background(source, name: str, owner, dry_run: bool, allow_duplicate_name: bool) -> str:
     try:
-        checked_name(source, name, allow_duplicate_name)  # refused now, not on the worker
+        name = checked_name(source, name, allow_duplicate_name)  # refused now, not on the worker
         return enqueued(enqueue_clone(source, name, owner, dry_run, allow_duplicate_name))
     except (CloneError, JobError) as error:
         raise CommandError(str(error)) from None

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--images", "300", "--detections", "100", "--occurrences", "20", "--dump-images", "50"]
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.django_db,  # (a database test: it runs in the PostgreSQL half of CI)
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the benchmarks measure PostgreSQL"),
 ]

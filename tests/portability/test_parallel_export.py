@@ -192,7 +192,8 @@ def test_a_helpers_error_is_raised_where_its_table_is_taken(tmp_path):
 
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
-def test_a_database_error_stops_the_export_in_one_line_and_leaves_no_file(tmp_path):
+@pytest.mark.parametrize("format", ["dwca", "camtrap-dp"])
+def test_a_database_error_stops_the_export_in_one_line_and_leaves_no_file(tmp_path, format):
     """The server stops a read (here a lock it waits for past lock_timeout): the operator reads one
     line, not a traceback, and no file is left, on the export's connection and its helpers' alike."""
     project = load_demo_project(stdout=io.StringIO())
@@ -203,12 +204,21 @@ def test_a_database_error_stops_the_export_in_one_line_and_leaves_no_file(tmp_pa
             cursor.execute("SET lock_timeout = '200ms'")
         try:
             with pytest.raises(CommandError) as refused:
-                call_command("export_project", "--project", str(project.pk), "--output", str(output), "--quiet")
+                call_command(
+                    "export_project",
+                    "--project",
+                    str(project.pk),
+                    "--output",
+                    str(output),
+                    "--format",
+                    format,
+                    "--quiet",
+                )
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("RESET lock_timeout")
     message = str(refused.value)
-    assert message.startswith("the database stopped the export: ") and "lock timeout" in message
+    assert message.startswith("the export stopped on a database error: ") and "lock timeout" in message
     assert "\n" not in message
     assert list(tmp_path.iterdir()) == []
 
