@@ -33,7 +33,9 @@ deployment, else the project's root event. Relations are written as the target's
 offset (the project table states the time zone); Darwin Core dates carry their UTC offset. In
 the hour the clocks repeat in autumn, a plain local time is the later (standard-time) reading,
 as PostgreSQL reads it, and the earlier reading carries its offset (`2024-11-03T01:30:00-04:00`),
-so that PostgreSQL's two instants come back as they were. A time in the hour the clocks skip in
+so that PostgreSQL's two instants come back as they were; the Darwin Core and Camtrap DP tables
+write the offset of each instant. SQLite stores local times as text, without the reading: its
+exports write such a time as the earlier reading, with its offset, in every table. A time in the hour the clocks skip in
 spring (`2024-03-10T02:30:00`) is kept by SQLite, which stores local times as text, and refused
 by PostgreSQL, whose timestamptz cannot hold it (it would store 03:30).
 Columns marked *cache* are computed values: exported to be verified, recomputed on import.
@@ -50,7 +52,8 @@ outside these rules is refused, naming the file, line, column and rule, and noth
   within their column's range (*from A to B*: the model field's, as Django declares it for
   PostgreSQL); **decimals** within float8 (`1e400` is refused, not read as infinity).
 - **JSON** as PostgreSQL's jsonb takes it: nested at most 100 levels deep; no `NaN` or
-  `Infinity` (not JSON); no NUL character (`\\u0000`) and no lone surrogate in a string. They
+  `Infinity` (not JSON), nor a number past a double's range (`1E400`, which would come back as
+  `Infinity`); no NUL character (`\\u0000`) and no lone surrogate in a string. They
   are refused rather than kept, because jsonb cannot hold them and Python would only keep them on
   SQLite. UUIDs inside JSON (a capture set's `kwargs.image_ids`, a data export's
   `filters.collection_id`...) are UUID texts, one or a list; anything nested is refused.
