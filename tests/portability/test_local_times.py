@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import Count
 
 from ami.main.models import Deployment, Occurrence, Project, SourceImage
 from dwca_port.importer import ImportOptions, import_project
@@ -129,8 +130,6 @@ def test_the_sql_and_python_exports_agree_on_repeated_wall_times(demo, export):
 
 def _occurrence_across_the_change(project, moments: list[str]) -> None:
     """Give the captures of one occurrence (one seen on as many captures) the instants `moments`."""
-    from django.db.models import Count
-
     occurrence = (
         Occurrence.objects.filter(project=project)
         .annotate(shots=Count("detections__source_image", distinct=True))

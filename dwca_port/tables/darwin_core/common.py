@@ -56,13 +56,19 @@ def utc_instant_sql(expression: str) -> str:
     return f"""to_char(({expression}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 
 
+def moments(start, end) -> tuple:
+    """The span from `start` to `end` as its distinct moments: none, one (the same instant, or no
+    end) or both. Instants, not wall times, say whether they are one (the autumn hour repeats)."""
+    if start is None:
+        return ()
+    if end is None or local_instant(end) == local_instant(start):
+        return (start,)
+    return (start, end)
+
+
 def interval(start, end) -> str | None:
     """An ISO 8601 instant or interval, local time with its UTC offset."""
-    if start is None:
-        return None
-    if end is None or local_instant(end) == local_instant(start):
-        return with_offset(start)
-    return f"{with_offset(start)}/{with_offset(end)}"
+    return "/".join(with_offset(moment) for moment in moments(start, end)) or None
 
 
 def decimal(value) -> str | None:

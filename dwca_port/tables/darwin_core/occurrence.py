@@ -16,6 +16,7 @@ from dwca_port.tables.darwin_core.common import (
     EVENT,
     OCCURRENCE,
     interval,
+    moments,
     published_ctes,
     utc_instant,
     utc_instant_sql,
@@ -194,10 +195,9 @@ def seen(detections) -> dict[str, str | None]:
     shots = sorted(captures.values(), key=lambda c: (*_when(c.timestamp), c.uuid))
     media = [d.crop for d in ordered if d.crop] + [c.url for c in shots if c.url]
     first, last = (times[0], times[-1]) if times else (None, None)
-    moments = () if first is None else (first,) if local_instant(first) == local_instant(last) else (first, last)
     return {
         "eventDate": interval(first, last),
-        "eventTime": "/".join(_time(moment) for moment in moments) or None,
+        "eventTime": "/".join(_time(moment) for moment in moments(first, last)) or None,
         "associatedMedia": MEDIA_SEPARATOR.join(media) or None,
     }
 
